@@ -1,0 +1,25 @@
+//! # metagrad-kernels
+//!
+//! The CPU kernels under metagrad: plain slices in, plain slices out. This crate knows
+//! nothing of tapes or gradients; `metagrad-autodiff` calls it for the heavy lifting.
+//!
+//! Every kernel is deterministic: the order in which a reduction visits its terms is fixed
+//! by the problem size alone, never by the number of threads, so the same inputs give
+//! bit-identical outputs on one core or many.
+//!
+//! ```
+//! use metagrad_kernels::{gemm, MatRef};
+//! // [1 2; 3 4] x [5; 6] = [17; 39]
+//! let a = [1.0, 2.0, 3.0, 4.0];
+//! let b = [5.0, 6.0];
+//! let mut c = [0.0; 2];
+//! gemm(MatRef::row_major(&a, 2, 2), MatRef::row_major(&b, 2, 1), &mut c);
+//! assert_eq!(c, [17.0, 39.0]);
+//! ```
+#![deny(missing_docs)]
+
+mod element;
+mod gemm;
+
+pub use element::Element;
+pub use gemm::{gemm, MatRef};
