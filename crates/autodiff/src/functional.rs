@@ -1,0 +1,59 @@
+//! Higher-level derivatives built on `grad`, `grad_graph` and `vjp`: Hessian-vector
+//! products, Jacobians and Hessians.
+
+use crate::{Float, Tape, Tensor, Var};
+
+impl<T: Float> Tape<T> {
+    /// Hessian-vector products `H v` of the scalar `y` with respect to `xs`, one per input,
+    /// where `H` is the Hessian over all of `xs` jointly and `vs[i]` has `xs[i]`'s shape.
+    ///
+    /// Computed as the gradient of `<grad y, v>`: double backward, never forming `H`.
+    pub fn hvp(&self, y: Var<'_, T>, xs: &[Var<'_, T>], vs: &[Tensor<T>]) -> Vec<Tensor<T>> {
+        assert_eq!(xs.len(), vs.len(), "hvp: {} inputs but {} directions", xs.len(), vs.len());
+        let grads = self.grad_graph(y, xs);
+        let inner = grads
+            .iter()
+            .zip(vs)
+            .map(|(g, v)| (*g * self.constant(v.clone())).sum())
+            .reduce(|a, b| a + b)
+            .expect("at least one input");
+        self.grad(inner, xs)
+    }
+}
+
+/// The Jacobian of `f` at `x`: shape `f(x).shape ++ x.shape`, one VJP per output element.
+pub fn jacobian<T: Float, F>(f: F, x: &Tensor<T>) -> Tensor<T>
+where
+    F: for<'t> Fn(Var<'t, T>) -> Var<'t, T>,
+{
+    let tape = Tape::new();
+    let xv = tape.var(x.clone());
+    let y = f(xv);
+    rows_of(&tape, y, xv)
+}
+
+/// The Hessian of the scalar function `f` at `x`: shape `x.shape ++ x.shape`. Meant for small
+/// inputs (one backward pass per element of `x`).
+pub fn hessian<T: Float, F>(f: F, x: &Tensor<T>) -> Tensor<T>
+where
+    F: for<'t> Fn(Var<'t, T>) -> Var<'t, T>,
+{
+    let tape = Tape::new();
+    let xv = tape.var(x.clone());
+    let y = f(xv);
+    let g = tape.grad_graph(y, &[xv])[0];
+    rows_of(&tape, g, xv)
+}
+
+/// Stacks `d y[i] / d x` for every element `i` of `y`.
+fn rows_of<T: Float>(tape: &Tape<T>, y: Var<'_, T>, x: Var<'_, T>) -> Tensor<T> {
+    let (y_shape, x_shape) = (y.shape(), x.shape());
+    let mut data = Vec::with_capacity(y.len() * x.len());
+    for i in 0..y.len() {
+        let mut seed = vec![T::zero(); y.len()];
+        seed[i] = T::one();
+        let row = tape.vjp(y, &[x], &Tensor::from_vec(&y_shape, seed));
+        data.extend(row[0].to_vec());
+    }
+    Tensor::from_vec(&[y_shape, x_shape].concat(), data)
+}

@@ -1,0 +1,56 @@
+//! Selection by a mask: `select` (where), and `maximum`/`minimum` built on it.
+
+use crate::{Float, Grads, Op, Tensor, Var};
+use ndarray::{ArcArray, IxDyn, Zip};
+
+/// A boolean mask for [`select`]; build one with [`Var::mask`].
+pub type Mask = ArcArray<bool, IxDyn>;
+
+struct Select(Mask);
+impl<T: Float> Op<T> for Select {
+    fn name(&self) -> &'static str {
+        "select"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let out = Zip::from(&self.0).and(x[0].array()).and(x[1].array()).map_collect(|&m, &a, &b| if m { a } else { b });
+        Tensor::from_array(out)
+    }
+    // The cotangent goes to whichever input was picked; the other gets zero there.
+    fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, wants: &[bool]) -> Grads<'t, T> {
+        let zeros = g.constant(Tensor::zeros(&g.shape()));
+        let pick = |a, b| g.tape.apply(Select(self.0.clone()), &[a, b]);
+        vec![wants[0].then(|| pick(g, zeros)), wants[1].then(|| pick(zeros, g))]
+    }
+}
+
+/// Elementwise `if mask { on_true } else { on_false }`. Both operands are broadcast to the
+/// mask's shape.
+///
+/// # Panics
+/// If an operand does not broadcast to the mask's shape.
+pub fn select<'t, T: Float>(mask: &Mask, on_true: Var<'t, T>, on_false: Var<'t, T>) -> Var<'t, T> {
+    let shape = mask.shape();
+    let (a, b) = (on_true.broadcast_to(shape), on_false.broadcast_to(shape));
+    a.tape.apply(Select(mask.clone()), &[a, b])
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// A mask holding `predicate` of each element of the value (not differentiable).
+    pub fn mask(self, predicate: impl Fn(T) -> bool) -> Mask {
+        self.value().array().map(|&v| predicate(v)).into_shared()
+    }
+
+    /// Elementwise maximum, broadcasting; at a tie the gradient goes to `self`.
+    pub fn maximum(self, other: Self) -> Self {
+        let (a, b) = self.broadcast_pair(other, "maximum");
+        let a_wins = Zip::from(a.value().array()).and(b.value().array()).map_collect(|&x, &y| x >= y).into_shared();
+        select(&a_wins, a, b)
+    }
+
+    /// Elementwise minimum, broadcasting; at a tie the gradient goes to `self`.
+    pub fn minimum(self, other: Self) -> Self {
+        let (a, b) = self.broadcast_pair(other, "minimum");
+        let a_wins = Zip::from(a.value().array()).and(b.value().array()).map_collect(|&x, &y| x <= y).into_shared();
+        select(&a_wins, a, b)
+    }
+}

@@ -1,0 +1,109 @@
+//! Indexing: the adjoint pair `gather` / `scatter_add`, `index_select` built on `gather`, and
+//! `one_hot`.
+
+use crate::{Float, Grads, Op, Tensor, Var};
+use ndarray::{ArcArray, ArrayD, Dimension, IxDyn};
+
+/// Integer indices for [`Var::gather`] and [`Var::scatter_add`].
+pub type Indices = ArcArray<usize, IxDyn>;
+
+/// `out[p] = x[p with p[axis] replaced by index[p]]`.
+struct Gather {
+    axis: usize,
+    index: Indices,
+}
+impl<T: Float> Op<T> for Gather {
+    fn name(&self) -> &'static str {
+        "gather"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let source = x[0].array();
+        let mut at = vec![0; source.ndim()];
+        let out = ArrayD::from_shape_fn(self.index.raw_dim(), |p| {
+            at.copy_from_slice(p.slice());
+            at[self.axis] = self.index[&p];
+            source[at.as_slice()]
+        });
+        Tensor::from_array(out)
+    }
+    fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        let size = x[0].shape()[self.axis];
+        vec![Some(g.scatter_add(self.axis, &self.index, size))]
+    }
+}
+
+/// `out[p with p[axis] replaced by index[p]] += src[p]`, into `size` slots along `axis`.
+struct ScatterAdd {
+    axis: usize,
+    index: Indices,
+    size: usize,
+}
+impl<T: Float> Op<T> for ScatterAdd {
+    fn name(&self) -> &'static str {
+        "scatter_add"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let mut shape = x[0].shape().to_vec();
+        shape[self.axis] = self.size;
+        let mut out = ArrayD::zeros(IxDyn(&shape));
+        let mut at = vec![0; shape.len()];
+        // Row-major order over the source: a fixed summation order, so results are reproducible.
+        for (p, &k) in self.index.indexed_iter() {
+            at.copy_from_slice(p.slice());
+            at[self.axis] = k;
+            out[at.as_slice()] += x[0].array()[&p];
+        }
+        Tensor::from_array(out)
+    }
+    fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        vec![Some(g.gather(self.axis, &self.index))]
+    }
+}
+
+fn check_index(op: &str, axis: usize, index: &Indices, data_shape: &[usize], bound: usize) {
+    let same_other_axes = index.ndim() == data_shape.len() && axis < data_shape.len() && (0..data_shape.len()).all(|d| d == axis || index.shape()[d] == data_shape[d]);
+    assert!(same_other_axes, "{op}: index of shape {:?} does not match shape {data_shape:?} outside axis {axis}", index.shape());
+    if let Some(&bad) = index.iter().find(|&&k| k >= bound) {
+        panic!("{op}: index {bad} is out of range for axis {axis} of size {bound}");
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Picks along `axis` by `index` (which has this Var's shape outside `axis`):
+    /// `out[p] = x[p with p[axis] = index[p]]`. The adjoint of [`Var::scatter_add`].
+    pub fn gather(self, axis: usize, index: &Indices) -> Self {
+        let shape = self.shape();
+        let bound = shape.get(axis).copied().unwrap_or(0);
+        check_index("gather", axis, index, &shape, bound);
+        self.tape.apply(Gather { axis, index: index.clone() }, &[self])
+    }
+
+    /// Adds each element into slot `index[p]` of `axis`, which gets `size` slots:
+    /// `out[p with p[axis] = index[p]] += x[p]`. The adjoint of [`Var::gather`].
+    pub fn scatter_add(self, axis: usize, index: &Indices, size: usize) -> Self {
+        check_index("scatter_add", axis, index, &self.shape(), size);
+        self.tape.apply(ScatterAdd { axis, index: index.clone(), size }, &[self])
+    }
+
+    /// The entries `indices` along `axis`, in that order (repeats allowed).
+    pub fn index_select(self, axis: usize, indices: &[usize]) -> Self {
+        let mut shape = self.shape();
+        assert!(axis < shape.len(), "index_select: axis {axis} for shape {shape:?}");
+        shape[axis] = indices.len();
+        let index = ArrayD::from_shape_fn(IxDyn(&shape), |p| indices[p[axis]]).into_shared();
+        self.gather(axis, &index)
+    }
+}
+
+/// Rows of zeros with a one at each label: shape `[labels.len(), classes]`.
+///
+/// # Panics
+/// If a label is not below `classes`.
+pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Tensor<T> {
+    let mut out = ArrayD::zeros(IxDyn(&[labels.len(), classes]));
+    for (row, &label) in labels.iter().enumerate() {
+        assert!(label < classes, "one_hot: label {label} is not below the class count {classes}");
+        out[[row, label].as_slice()] = T::one();
+    }
+    Tensor::from_array(out)
+}

@@ -1,0 +1,24 @@
+//! The primitive ops and the composites built from them.
+//!
+//! Each file holds a few related ops; each op's forward computation and its VJP sit side by
+//! side. Composites (softmax, gelu, maximum, index_select, ...) are written in terms of
+//! primitives and so need no VJP of their own: their gradients, of every order, come free.
+//!
+//! Linear ops that are not elementwise come in adjoint pairs whose VJPs are each other:
+//! `broadcast_to`/`sum_to`, `narrow`/`pad_axis`, `gather`/`scatter_add`, `reshape`/`reshape`,
+//! `permute`/`permute`.
+
+mod arith;
+mod compare;
+mod index;
+mod matmul;
+mod overload;
+mod reduce;
+mod shape;
+mod slice;
+mod unary;
+
+pub use compare::{select, Mask};
+pub use index::{one_hot, Indices};
+pub use shape::broadcast_shape;
+pub use slice::{concat, stack};

@@ -1,0 +1,217 @@
+//! Shape ops, all linear: `reshape` and `permute` (each its own adjoint, with the inverse
+//! argument) and the adjoint pair `broadcast_to` / `sum_to`.
+
+use crate::{Float, Grads, Op, Tensor, Var};
+use ndarray::{Axis, IxDyn};
+
+/// The shape two shapes broadcast to under NumPy's rules (align trailing axes; a size-1 axis
+/// stretches), or `None` when they do not broadcast.
+pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let ndim = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| if i + s.len() >= ndim { s[i + s.len() - ndim] } else { 1 };
+    (0..ndim)
+        .map(|i| match (dim(a, i), dim(b, i)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+struct Reshape(Vec<usize>);
+impl<T: Float> Op<T> for Reshape {
+    fn name(&self) -> &'static str {
+        "reshape"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let array = x[0].array();
+        let shared = if array.is_standard_layout() { array.clone() } else { array.as_standard_layout().into_owned().into_shared() };
+        let shape = IxDyn(&self.0);
+        Tensor::from_shared(shared.into_shape_with_order(shape).expect("reshape: standard layout, same length"))
+    }
+    fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        vec![Some(g.reshape(&x[0].shape()))]
+    }
+}
+
+struct Permute(Vec<usize>);
+impl<T: Float> Op<T> for Permute {
+    fn name(&self) -> &'static str {
+        "permute"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        Tensor::from_shared(x[0].array().clone().permuted_axes(IxDyn(&self.0)))
+    }
+    fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        let mut inverse = vec![0; self.0.len()];
+        for (i, &axis) in self.0.iter().enumerate() {
+            inverse[axis] = i;
+        }
+        vec![Some(g.permute(&inverse))]
+    }
+}
+
+struct BroadcastTo(Vec<usize>);
+impl<T: Float> Op<T> for BroadcastTo {
+    fn name(&self) -> &'static str {
+        "broadcast_to"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        Tensor::from_array(x[0].array().broadcast(IxDyn(&self.0)).expect("checked by broadcast_to").to_owned())
+    }
+    fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        vec![Some(g.sum_to(&x[0].shape()))]
+    }
+}
+
+struct SumTo(Vec<usize>);
+impl<T: Float> Op<T> for SumTo {
+    fn name(&self) -> &'static str {
+        "sum_to"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let target = &self.0;
+        let mut sum = x[0].array().to_owned();
+        while sum.ndim() > target.len() {
+            sum = sum.sum_axis(Axis(0));
+        }
+        for (axis, &size) in target.iter().enumerate() {
+            if size == 1 && sum.shape()[axis] != 1 {
+                sum = sum.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+            }
+        }
+        Tensor::from_array(sum)
+    }
+    fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        vec![Some(g.broadcast_to(&x[0].shape()))]
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// The same elements in a new shape (row-major order).
+    ///
+    /// # Panics
+    /// If the element counts differ.
+    pub fn reshape(self, shape: &[usize]) -> Self {
+        let from = self.shape();
+        if from == shape {
+            return self;
+        }
+        assert_eq!(
+            from.iter().product::<usize>(),
+            shape.iter().product::<usize>(),
+            "reshape: cannot reshape {from:?} ({} elements) to {shape:?} ({} elements)",
+            from.iter().product::<usize>(),
+            shape.iter().product::<usize>()
+        );
+        self.tape.apply(Reshape(shape.to_vec()), &[self])
+    }
+
+    /// Reorders the axes: output axis `i` is input axis `axes[i]`.
+    ///
+    /// # Panics
+    /// If `axes` is not a permutation of `0..ndim`.
+    pub fn permute(self, axes: &[usize]) -> Self {
+        let ndim = self.ndim();
+        let mut seen = vec![false; ndim];
+        let valid = axes.len() == ndim && axes.iter().all(|&a| a < ndim && !std::mem::replace(&mut seen[a], true));
+        assert!(valid, "permute: {axes:?} is not a permutation of the axes of a tensor of shape {:?}", self.shape());
+        self.tape.apply(Permute(axes.to_vec()), &[self])
+    }
+
+    /// Swaps two axes.
+    pub fn transpose(self, a: usize, b: usize) -> Self {
+        let mut axes: Vec<usize> = (0..self.ndim()).collect();
+        assert!(a < axes.len() && b < axes.len(), "transpose: axes {a} and {b} for shape {:?}", self.shape());
+        axes.swap(a, b);
+        self.permute(&axes)
+    }
+
+    /// Swaps the last two axes (the matrix transpose, batched).
+    ///
+    /// # Panics
+    /// If the Var has fewer than two axes.
+    pub fn t(self) -> Self {
+        let n = self.ndim();
+        assert!(n >= 2, "t: needs at least two axes, shape is {:?}", self.shape());
+        self.transpose(n - 2, n - 1)
+    }
+
+    /// Inserts an axis of size 1 at `axis`.
+    pub fn unsqueeze(self, axis: usize) -> Self {
+        let mut shape = self.shape();
+        assert!(axis <= shape.len(), "unsqueeze: axis {axis} for shape {shape:?}");
+        shape.insert(axis, 1);
+        self.reshape(&shape)
+    }
+
+    /// Removes the size-1 axis `axis`.
+    pub fn squeeze(self, axis: usize) -> Self {
+        let mut shape = self.shape();
+        assert!(axis < shape.len() && shape[axis] == 1, "squeeze: axis {axis} of shape {shape:?} is not of size 1");
+        shape.remove(axis);
+        self.reshape(&shape)
+    }
+
+    /// All elements as one axis.
+    pub fn flatten(self) -> Self {
+        let len = self.len();
+        self.reshape(&[len])
+    }
+
+    /// Repeats size-1 (and missing leading) axes up to `shape`. The adjoint of [`Var::sum_to`].
+    ///
+    /// # Panics
+    /// If the shape does not broadcast to `shape`.
+    pub fn broadcast_to(self, shape: &[usize]) -> Self {
+        let from = self.shape();
+        if from == shape {
+            return self;
+        }
+        assert!(
+            broadcast_shape(&from, shape).as_deref() == Some(shape),
+            "broadcast_to: cannot broadcast shape {from:?} to {shape:?}"
+        );
+        self.tape.apply(BroadcastTo(shape.to_vec()), &[self])
+    }
+
+    /// Sums over the axes that broadcasting `shape` up to this Var's shape would repeat. The
+    /// adjoint of [`Var::broadcast_to`].
+    ///
+    /// # Panics
+    /// If `shape` does not broadcast to this Var's shape.
+    pub fn sum_to(self, shape: &[usize]) -> Self {
+        let from = self.shape();
+        if from == shape {
+            return self;
+        }
+        assert!(
+            broadcast_shape(shape, &from).as_deref() == Some(&from[..]),
+            "sum_to: shape {shape:?} does not broadcast to {from:?}, so {from:?} cannot be summed to it"
+        );
+        self.tape.apply(SumTo(shape.to_vec()), &[self])
+    }
+
+    /// Broadcasts two operands to their common shape for the binary op `op`.
+    pub(crate) fn broadcast_pair(self, other: Self, op: &str) -> (Self, Self) {
+        let (a, b) = (self.shape(), other.shape());
+        if a == b {
+            return (self, other);
+        }
+        let shape = broadcast_shape(&a, &b).unwrap_or_else(|| panic!("{op}: shapes {a:?} and {b:?} do not broadcast"));
+        (self.broadcast_to(&shape), other.broadcast_to(&shape))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::broadcast_shape;
+
+    #[test]
+    fn broadcast_rules() {
+        assert_eq!(broadcast_shape(&[3, 1], &[4]), Some(vec![3, 4]));
+        assert_eq!(broadcast_shape(&[], &[2, 2]), Some(vec![2, 2]));
+        assert_eq!(broadcast_shape(&[2, 3], &[3, 2]), None);
+    }
+}

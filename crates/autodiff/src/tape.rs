@@ -1,0 +1,327 @@
+//! The tape: an arena of nodes (a Wengert list) and the reverse sweep over it.
+//!
+//! Every op appends one node holding its output value, the op and its input ids. Because a
+//! node's inputs always come before it, the arena is already in topological order, and the
+//! backward pass is a single sweep from the output down.
+
+use crate::{Float, Op, Tensor, Var};
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+static NEXT_TAPE_ID: AtomicUsize = AtomicUsize::new(0);
+
+pub(crate) struct Node<T: Float> {
+    pub(crate) value: Tensor<T>,
+    /// The op that made this node, kept only when the node needs a gradient.
+    op: Option<Arc<dyn Op<T>>>,
+    inputs: Box<[usize]>,
+    /// True for leaves made by `Tape::var` and for every recorded op with such an ancestor.
+    requires_grad: bool,
+}
+
+/// Where and why anomaly mode first saw a NaN or an infinity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anomaly {
+    /// The op whose output held the non-finite value.
+    pub op: &'static str,
+    /// The shapes of that op's inputs.
+    pub input_shapes: Vec<Vec<usize>>,
+    /// When the op ran inside a backward pass: the op whose VJP it belonged to.
+    pub in_backward_of: Option<&'static str>,
+    /// The node id of the output.
+    pub node: usize,
+}
+
+impl fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "op `{}` (node {}) produced NaN or infinity from inputs of shapes {:?}", self.op, self.node, self.input_shapes)?;
+        if let Some(outer) = self.in_backward_of {
+            write!(f, ", in the backward pass of `{outer}`")?;
+        }
+        Ok(())
+    }
+}
+
+/// A tape records the operations on [`Var`]s so that gradients can be computed later.
+///
+/// One tape per computation: create it, lift parameters onto it with [`Tape::var`], compute,
+/// take gradients, drop it. Tapes are cheap, and a tape per task is what lets tasks run in
+/// parallel without locks.
+pub struct Tape<T: Float> {
+    id: usize,
+    nodes: RefCell<Vec<Node<T>>>,
+    recording: Cell<bool>,
+    detect_anomaly: Cell<bool>,
+    first_anomaly: RefCell<Option<Anomaly>>,
+    backward_of: Cell<Option<&'static str>>,
+}
+
+impl<T: Float> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> Tape<T> {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Tape {
+            id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+            nodes: RefCell::new(Vec::new()),
+            recording: Cell::new(true),
+            detect_anomaly: Cell::new(false),
+            first_anomaly: RefCell::new(None),
+            backward_of: Cell::new(None),
+        }
+    }
+
+    /// A leaf that takes gradients (a parameter or an input to differentiate with respect to).
+    /// The tensor's storage is shared, not copied.
+    pub fn var(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.push_node(value, None, &[], true)
+    }
+
+    /// A constant: a leaf that never takes a gradient.
+    pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
+        self.push_node(value, None, &[], false)
+    }
+
+    /// A scalar constant.
+    pub fn scalar(&self, value: T) -> Var<'_, T> {
+        self.constant(Tensor::scalar(value))
+    }
+
+    /// Number of nodes on the tape.
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// True when nothing has been recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs `f` without recording: every op inside yields a constant.
+    pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _restore = RestoreRecording::set(self, false);
+        f()
+    }
+
+    /// True while ops are being recorded (false inside [`Tape::no_grad`]).
+    pub fn is_recording(&self) -> bool {
+        self.recording.get()
+    }
+
+    /// Turns anomaly detection on or off. While on, every op's output is checked for NaN and
+    /// infinity, and the first offender is kept for [`Tape::first_anomaly`].
+    pub fn set_detect_anomaly(&self, on: bool) {
+        self.detect_anomaly.set(on);
+    }
+
+    /// The first op that produced a NaN or an infinity while anomaly detection was on.
+    pub fn first_anomaly(&self) -> Option<Anomaly> {
+        self.first_anomaly.borrow().clone()
+    }
+
+    /// Applies an op to inputs on this tape and returns its output.
+    ///
+    /// # Panics
+    /// If an input belongs to another tape.
+    pub fn apply<'t>(&'t self, op: impl Op<T>, inputs: &[Var<'t, T>]) -> Var<'t, T> {
+        for input in inputs {
+            self.check_owns(*input, op.name());
+        }
+        let (values, requires_grad) = {
+            let nodes = self.nodes.borrow();
+            let values: Vec<Tensor<T>> = inputs.iter().map(|v| nodes[v.id].value.clone()).collect();
+            let requires_grad = self.recording.get() && inputs.iter().any(|v| nodes[v.id].requires_grad);
+            (values, requires_grad)
+        };
+        let refs: Vec<&Tensor<T>> = values.iter().collect();
+        let out = op.forward(&refs);
+        if self.detect_anomaly.get() && !out.is_finite() && self.first_anomaly.borrow().is_none() {
+            *self.first_anomaly.borrow_mut() = Some(Anomaly {
+                op: op.name(),
+                input_shapes: values.iter().map(|v| v.shape().to_vec()).collect(),
+                in_backward_of: self.backward_of.get(),
+                node: self.len(),
+            });
+        }
+        if requires_grad {
+            let ids: Vec<usize> = inputs.iter().map(|v| v.id).collect();
+            self.push_node(out, Some(Arc::new(op)), &ids, true)
+        } else {
+            self.push_node(out, None, &[], false)
+        }
+    }
+
+    fn push_node(&self, value: Tensor<T>, op: Option<Arc<dyn Op<T>>>, inputs: &[usize], requires_grad: bool) -> Var<'_, T> {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(Node { value, op, inputs: inputs.into(), requires_grad });
+        Var::new(self, nodes.len() - 1)
+    }
+
+    pub(crate) fn value(&self, id: usize) -> Tensor<T> {
+        self.nodes.borrow()[id].value.clone()
+    }
+
+    pub(crate) fn with_value<R>(&self, id: usize, f: impl FnOnce(&Tensor<T>) -> R) -> R {
+        f(&self.nodes.borrow()[id].value)
+    }
+
+    pub(crate) fn requires_grad(&self, id: usize) -> bool {
+        self.nodes.borrow()[id].requires_grad
+    }
+
+    pub(crate) fn check_owns(&self, v: Var<'_, T>, what: &str) {
+        assert!(
+            v.tape_id() == self.id,
+            "{what}: a Var from tape #{} was used on tape #{}; every Var of one computation must come from the same tape",
+            v.tape_id(),
+            self.id
+        );
+    }
+
+    pub(crate) fn id(&self) -> usize {
+        self.id
+    }
+
+    /// Gradients of the scalar `y` with respect to each of `xs`, as plain tensors.
+    ///
+    /// This is the fast path: the backward pass is not recorded, so no graph is built for it,
+    /// and the scratch values it needs are released before it returns.
+    ///
+    /// # Panics
+    /// If `y` does not hold exactly one element, or a Var is from another tape.
+    pub fn grad(&self, y: Var<'_, T>, xs: &[Var<'_, T>]) -> Vec<Tensor<T>> {
+        self.assert_scalar(y, "grad");
+        self.vjp(y, xs, &Tensor::ones(&y.shape()))
+    }
+
+    /// Gradients of the scalar `y` with respect to each of `xs`, recorded on the tape as
+    /// [`Var`]s, so they can be differentiated again (create_graph).
+    ///
+    /// # Panics
+    /// If `y` does not hold exactly one element, or a Var is from another tape.
+    pub fn grad_graph<'t>(&'t self, y: Var<'t, T>, xs: &[Var<'t, T>]) -> Vec<Var<'t, T>> {
+        self.assert_scalar(y, "grad_graph");
+        let seed = self.constant(Tensor::ones(&y.shape()));
+        self.vjp_graph(y, xs, seed)
+    }
+
+    /// Vector-Jacobian product `cotangent^T (dy/dx)` for each of `xs`, for a `y` of any shape.
+    /// Not recorded (the fast path).
+    ///
+    /// # Panics
+    /// If `cotangent` does not have `y`'s shape, or a Var is from another tape.
+    pub fn vjp(&self, y: Var<'_, T>, xs: &[Var<'_, T>], cotangent: &Tensor<T>) -> Vec<Tensor<T>> {
+        let scratch_start = self.len();
+        let grads = {
+            let _restore = RestoreRecording::set(self, false);
+            let seed = self.constant(cotangent.clone());
+            let grads = self.backward(y, xs, seed);
+            grads.into_iter().map(|g| g.value()).collect()
+        };
+        // Everything pushed since `scratch_start` is an unrecorded temporary of this pass.
+        self.nodes.borrow_mut().truncate(scratch_start);
+        grads
+    }
+
+    /// Vector-Jacobian product with the cotangent given as a Var, recorded on the tape so that
+    /// the result can be differentiated again (also with respect to the cotangent).
+    pub fn vjp_graph<'t>(&'t self, y: Var<'t, T>, xs: &[Var<'t, T>], cotangent: Var<'t, T>) -> Vec<Var<'t, T>> {
+        let _restore = RestoreRecording::set(self, true);
+        self.backward(y, xs, cotangent)
+    }
+
+    fn assert_scalar(&self, y: Var<'_, T>, what: &str) {
+        let shape = y.shape();
+        assert!(
+            shape.iter().product::<usize>() == 1,
+            "{what}: the output has shape {shape:?}; {what} needs a one-element output. For a tensor output use vjp with an explicit cotangent"
+        );
+    }
+
+    /// The reverse sweep: pulls `seed` (the cotangent of `y`) back to each of `xs`.
+    fn backward<'t>(&'t self, y: Var<'t, T>, xs: &[Var<'t, T>], seed: Var<'t, T>) -> Vec<Var<'t, T>> {
+        self.check_owns(y, "backward");
+        self.check_owns(seed, "backward (cotangent)");
+        for x in xs {
+            self.check_owns(*x, "backward (with respect to)");
+        }
+        assert_eq!(y.shape(), seed.shape(), "vjp: the cotangent has shape {:?} but the output has shape {:?}", seed.shape(), y.shape());
+
+        // Only nodes that depend on some x need a cotangent: mark them in one forward sweep.
+        let lo = xs.iter().map(|x| x.id).min().unwrap_or(y.id + 1);
+        let mut relevant = vec![false; y.id + 1];
+        {
+            let nodes = self.nodes.borrow();
+            for x in xs.iter().filter(|x| x.id <= y.id) {
+                relevant[x.id] = true;
+            }
+            for id in lo..=y.id {
+                let node = &nodes[id];
+                if !relevant[id] && node.op.is_some() {
+                    relevant[id] = node.inputs.iter().any(|&i| i >= lo && relevant[i]);
+                }
+            }
+        }
+
+        let mut cotangents: Vec<Option<Var<'t, T>>> = vec![None; y.id + 1];
+        if relevant[y.id] {
+            cotangents[y.id] = Some(seed);
+        }
+        for id in (lo..=y.id).rev() {
+            let Some(grad) = cotangents[id] else { continue };
+            let (op, inputs) = {
+                let nodes = self.nodes.borrow();
+                match &nodes[id].op {
+                    Some(op) => (op.clone(), nodes[id].inputs.clone()),
+                    None => continue,
+                }
+            };
+            let input_vars: Vec<Var<'t, T>> = inputs.iter().map(|&i| Var::new(self, i)).collect();
+            let wants: Vec<bool> = inputs.iter().map(|&i| i >= lo && relevant[i]).collect();
+            let outer = self.backward_of.replace(Some(op.name()));
+            let input_grads = op.vjp(&input_vars, Var::new(self, id), grad, &wants);
+            self.backward_of.set(outer);
+            assert_eq!(input_grads.len(), inputs.len(), "the VJP of `{}` returned {} gradients for {} inputs", op.name(), input_grads.len(), inputs.len());
+            for (k, g) in input_grads.into_iter().enumerate() {
+                let Some(g) = g.filter(|_| wants[k]) else { continue };
+                let input = input_vars[k];
+                assert_eq!(g.shape(), input.shape(), "the VJP of `{}` returned a gradient of the wrong shape for input {k}", op.name());
+                cotangents[input.id] = Some(match cotangents[input.id] {
+                    None => g,
+                    Some(acc) => acc + g,
+                });
+            }
+        }
+        xs.iter()
+            .map(|x| match cotangents.get(x.id).copied().flatten() {
+                Some(g) => g,
+                None => self.constant(Tensor::zeros(&x.shape())),
+            })
+            .collect()
+    }
+}
+
+/// Restores the tape's recording flag when dropped, also on unwinding.
+struct RestoreRecording<'a, T: Float> {
+    tape: &'a Tape<T>,
+    previous: bool,
+}
+
+impl<'a, T: Float> RestoreRecording<'a, T> {
+    fn set(tape: &'a Tape<T>, recording: bool) -> Self {
+        let previous = tape.recording.replace(recording);
+        RestoreRecording { tape, previous }
+    }
+}
+
+impl<T: Float> Drop for RestoreRecording<'_, T> {
+    fn drop(&mut self) {
+        self.tape.recording.set(self.previous);
+    }
+}
