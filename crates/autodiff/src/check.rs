@@ -130,7 +130,13 @@ impl Worst {
 
     fn report(self, check: &'static str) -> CheckReport {
         let passed = self.worst.as_ref().is_none_or(|(e, _)| *e <= 0.0);
-        CheckReport { check, compared: self.compared, worst: self.worst.map(|(_, m)| m), passed, tolerance: self.tolerance }
+        CheckReport {
+            check,
+            compared: self.compared,
+            worst: self.worst.map(|(_, m)| m),
+            passed,
+            tolerance: self.tolerance,
+        }
     }
 }
 
@@ -210,14 +216,27 @@ where
 
 /// Compares `<u, J^T v>` (one VJP) with `<J u, v>` (one central difference along `u`) for
 /// `directions` seeded random pairs `u`, `v`.
-pub fn gradcheck_directional<F>(f: F, inputs: &[Tensor<f64>], tolerance: &Tolerance, directions: usize, seed: u64) -> CheckReport
+pub fn gradcheck_directional<F>(
+    f: F,
+    inputs: &[Tensor<f64>],
+    tolerance: &Tolerance,
+    directions: usize,
+    seed: u64,
+) -> CheckReport
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
 {
     directional_check(&f, inputs, tolerance, directions, seed, "gradcheck_directional")
 }
 
-fn directional_check<F>(f: &F, inputs: &[Tensor<f64>], tolerance: &Tolerance, directions: usize, seed: u64, check: &'static str) -> CheckReport
+fn directional_check<F>(
+    f: &F,
+    inputs: &[Tensor<f64>],
+    tolerance: &Tolerance,
+    directions: usize,
+    seed: u64,
+    check: &'static str,
+) -> CheckReport
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
 {
@@ -278,7 +297,13 @@ where
 }
 
 /// Cheap second-order check: [`gradcheck_directional`] applied to the VJP map.
-pub fn gradgradcheck_directional<F>(f: F, inputs: &[Tensor<f64>], tolerance: &Tolerance, directions: usize, seed: u64) -> CheckReport
+pub fn gradgradcheck_directional<F>(
+    f: F,
+    inputs: &[Tensor<f64>],
+    tolerance: &Tolerance,
+    directions: usize,
+    seed: u64,
+) -> CheckReport
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
 {
@@ -317,7 +342,7 @@ mod tests {
         gradcheck_directional(f, &x, &tol, 3, 1).assert_passed();
         let full = gradgradcheck(f, &x, &tol);
         assert!(!full.passed, "{full}");
-        let worst = full.worst.expect("a worst entry");
+        let worst = full.worst.clone().expect("a worst entry");
         // The constant VJP claims a zero second derivative where the true one is 2v or 2x.
         assert_eq!(worst.analytic, 0.0);
         assert!(worst.numeric.abs() > 0.5, "{full}");
@@ -338,7 +363,11 @@ mod tests {
                 vec![Some(g * x[0] * 3.0)] // should be 2
             }
         }
-        let report = gradcheck(|v| v[0].tape().apply(WrongSquare, &[v[0]]), &[Tensor::from_vec(&[3], vec![0.1, 2.0, -0.5])], &Tolerance::default());
+        let report = gradcheck(
+            |v| v[0].tape().apply(WrongSquare, &[v[0]]),
+            &[Tensor::from_vec(&[3], vec![0.1, 2.0, -0.5])],
+            &Tolerance::default(),
+        );
         assert!(!report.passed);
         let worst = report.worst.clone().unwrap();
         assert_eq!((worst.input_index.clone(), worst.output_index.clone()), (vec![1], vec![1]));

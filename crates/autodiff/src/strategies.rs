@@ -13,16 +13,17 @@ pub fn shape(max_rank: usize, max_dim: usize) -> impl Strategy<Value = Vec<usize
 
 /// A tensor of the given shape with values uniform in `[low, high]`.
 pub fn tensor_of(shape: Vec<usize>, low: f64, high: f64) -> impl Strategy<Value = Tensor<f64>> {
-    let len = shape.iter().product();
+    let len: usize = shape.iter().product();
     vec(low..=high, len).prop_map(move |values| Tensor::from_vec(&shape, values))
 }
 
 /// A tensor of the given shape whose values have magnitude in `[min_abs, max_abs]` and a
 /// random sign: away from the kinks of `relu`, `abs` and friends, where finite differences lie.
 pub fn tensor_away_from_zero(shape: Vec<usize>, min_abs: f64, max_abs: f64) -> impl Strategy<Value = Tensor<f64>> {
-    let len = shape.iter().product();
-    vec((min_abs..=max_abs, any::<bool>()), len)
-        .prop_map(move |values| Tensor::from_vec(&shape, values.into_iter().map(|(m, negative)| if negative { -m } else { m }).collect()))
+    let len: usize = shape.iter().product();
+    vec((min_abs..=max_abs, any::<bool>()), len).prop_map(move |values| {
+        Tensor::from_vec(&shape, values.into_iter().map(|(m, negative)| if negative { -m } else { m }).collect())
+    })
 }
 
 /// A tensor of random shape (see [`shape`]) with values uniform in `[low, high]`.
@@ -36,7 +37,8 @@ pub fn broadcastable_shapes(max_rank: usize, max_dim: usize) -> impl Strategy<Va
     shape(max_rank, max_dim).prop_flat_map(|full| {
         let rank = full.len();
         (Just(full), vec(any::<bool>(), rank), 0..=rank).prop_map(|(full, ones, dropped)| {
-            let other: Vec<usize> = full.iter().zip(&ones).map(|(&d, &one)| if one { 1 } else { d }).skip(dropped).collect();
+            let other: Vec<usize> =
+                full.iter().zip(&ones).map(|(&d, &one)| if one { 1 } else { d }).skip(dropped).collect();
             (full, other)
         })
     })

@@ -36,7 +36,11 @@ pub struct Anomaly {
 
 impl fmt::Display for Anomaly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "op `{}` (node {}) produced NaN or infinity from inputs of shapes {:?}", self.op, self.node, self.input_shapes)?;
+        write!(
+            f,
+            "op `{}` (node {}) produced NaN or infinity from inputs of shapes {:?}",
+            self.op, self.node, self.input_shapes
+        )?;
         if let Some(outer) = self.in_backward_of {
             write!(f, ", in the backward pass of `{outer}`")?;
         }
@@ -157,7 +161,13 @@ impl<T: Float> Tape<T> {
         }
     }
 
-    fn push_node(&self, value: Tensor<T>, op: Option<Arc<dyn Op<T>>>, inputs: &[usize], requires_grad: bool) -> Var<'_, T> {
+    fn push_node(
+        &self,
+        value: Tensor<T>,
+        op: Option<Arc<dyn Op<T>>>,
+        inputs: &[usize],
+        requires_grad: bool,
+    ) -> Var<'_, T> {
         let mut nodes = self.nodes.borrow_mut();
         nodes.push(Node { value, op, inputs: inputs.into(), requires_grad });
         Var::new(self, nodes.len() - 1)
@@ -248,10 +258,21 @@ impl<T: Float> Tape<T> {
     fn backward<'t>(&'t self, y: Var<'t, T>, xs: &[Var<'t, T>], seed: Var<'t, T>) -> Vec<Var<'t, T>> {
         self.check_owns(y, "backward");
         self.check_owns(seed, "backward (cotangent)");
-        for x in xs {
+        for (k, x) in xs.iter().enumerate() {
             self.check_owns(*x, "backward (with respect to)");
+            assert!(
+                self.requires_grad(x.id),
+                "backward: input {k} (shape {:?}) does not require grad: it is a constant, or was made under no_grad or detach. Create it with Tape::var to differentiate with respect to it",
+                x.shape()
+            );
         }
-        assert_eq!(y.shape(), seed.shape(), "vjp: the cotangent has shape {:?} but the output has shape {:?}", seed.shape(), y.shape());
+        assert_eq!(
+            y.shape(),
+            seed.shape(),
+            "vjp: the cotangent has shape {:?} but the output has shape {:?}",
+            seed.shape(),
+            y.shape()
+        );
 
         // Only nodes that depend on some x need a cotangent: mark them in one forward sweep.
         let lo = xs.iter().map(|x| x.id).min().unwrap_or(y.id + 1);
@@ -287,11 +308,23 @@ impl<T: Float> Tape<T> {
             let outer = self.backward_of.replace(Some(op.name()));
             let input_grads = op.vjp(&input_vars, Var::new(self, id), grad, &wants);
             self.backward_of.set(outer);
-            assert_eq!(input_grads.len(), inputs.len(), "the VJP of `{}` returned {} gradients for {} inputs", op.name(), input_grads.len(), inputs.len());
+            assert_eq!(
+                input_grads.len(),
+                inputs.len(),
+                "the VJP of `{}` returned {} gradients for {} inputs",
+                op.name(),
+                input_grads.len(),
+                inputs.len()
+            );
             for (k, g) in input_grads.into_iter().enumerate() {
                 let Some(g) = g.filter(|_| wants[k]) else { continue };
                 let input = input_vars[k];
-                assert_eq!(g.shape(), input.shape(), "the VJP of `{}` returned a gradient of the wrong shape for input {k}", op.name());
+                assert_eq!(
+                    g.shape(),
+                    input.shape(),
+                    "the VJP of `{}` returned a gradient of the wrong shape for input {k}",
+                    op.name()
+                );
                 cotangents[input.id] = Some(match cotangents[input.id] {
                     None => g,
                     Some(acc) => acc + g,

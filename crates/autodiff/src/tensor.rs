@@ -22,8 +22,9 @@ impl<T: Float> Tensor<T> {
     /// If `data.len()` is not the product of `shape`.
     pub fn from_vec(shape: &[usize], data: Vec<T>) -> Self {
         let len = data.len();
-        let array = ArrayD::from_shape_vec(IxDyn(shape), data)
-            .unwrap_or_else(|_| panic!("Tensor::from_vec: shape {shape:?} needs {} elements, got {len}", shape.iter().product::<usize>()));
+        let array = ArrayD::from_shape_vec(IxDyn(shape), data).unwrap_or_else(|_| {
+            panic!("Tensor::from_vec: shape {shape:?} needs {} elements, got {len}", shape.iter().product::<usize>())
+        });
         Self::from_array(array)
     }
 
@@ -106,7 +107,13 @@ impl<T: Float> Tensor<T> {
     /// # Panics
     /// If the tensor does not hold exactly one element.
     pub fn item(&self) -> T {
-        assert_eq!(self.len(), 1, "Tensor::item: tensor of shape {:?} has {} elements, not one", self.shape(), self.len());
+        assert_eq!(
+            self.len(),
+            1,
+            "Tensor::item: tensor of shape {:?} has {} elements, not one",
+            self.shape(),
+            self.len()
+        );
         *self.data.iter().next().expect("one element")
     }
 

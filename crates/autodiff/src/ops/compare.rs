@@ -12,7 +12,8 @@ impl<T: Float> Op<T> for Select {
         "select"
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
-        let out = Zip::from(&self.0).and(x[0].array()).and(x[1].array()).map_collect(|&m, &a, &b| if m { a } else { b });
+        let out =
+            Zip::from(&self.0).and(x[0].array()).and(x[1].array()).map_collect(|&m, &a, &b| if m { a } else { b });
         Tensor::from_array(out)
     }
     // The cotangent goes to whichever input was picked; the other gets zero there.

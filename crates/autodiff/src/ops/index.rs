@@ -61,8 +61,14 @@ impl<T: Float> Op<T> for ScatterAdd {
 }
 
 fn check_index(op: &str, axis: usize, index: &Indices, data_shape: &[usize], bound: usize) {
-    let same_other_axes = index.ndim() == data_shape.len() && axis < data_shape.len() && (0..data_shape.len()).all(|d| d == axis || index.shape()[d] == data_shape[d]);
-    assert!(same_other_axes, "{op}: index of shape {:?} does not match shape {data_shape:?} outside axis {axis}", index.shape());
+    let same_other_axes = index.ndim() == data_shape.len()
+        && axis < data_shape.len()
+        && (0..data_shape.len()).all(|d| d == axis || index.shape()[d] == data_shape[d]);
+    assert!(
+        same_other_axes,
+        "{op}: index of shape {:?} does not match shape {data_shape:?} outside axis {axis}",
+        index.shape()
+    );
     if let Some(&bad) = index.iter().find(|&&k| k >= bound) {
         panic!("{op}: index {bad} is out of range for axis {axis} of size {bound}");
     }

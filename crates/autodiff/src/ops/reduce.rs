@@ -23,7 +23,8 @@ impl<T: Float> Op<T> for MaxAxes {
         let x_value = x[0].value();
         let max_value = max.value();
         let max_b = max_value.array().broadcast(shape.as_slice()).expect("keepdim shape broadcasts");
-        let hits = Zip::from(x_value.array()).and(&max_b).map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
+        let hits =
+            Zip::from(x_value.array()).and(&max_b).map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
         let mut counts = hits.clone();
         for &axis in &self.0 {
             counts = counts.sum_axis(Axis(axis)).insert_axis(Axis(axis));

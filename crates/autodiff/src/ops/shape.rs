@@ -26,7 +26,11 @@ impl<T: Float> Op<T> for Reshape {
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
         let array = x[0].array();
-        let shared = if array.is_standard_layout() { array.clone() } else { array.as_standard_layout().into_owned().into_shared() };
+        let shared = if array.is_standard_layout() {
+            array.clone()
+        } else {
+            array.as_standard_layout().into_owned().into_shared()
+        };
         let shape = IxDyn(&self.0);
         Tensor::from_shared(shared.into_shape_with_order(shape).expect("reshape: standard layout, same length"))
     }

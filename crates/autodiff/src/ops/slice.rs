@@ -77,7 +77,9 @@ pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: usize) -> Var<'t, T> {
     let shapes: Vec<Vec<usize>> = parts.iter().map(|p| p.shape()).collect();
     let first = &shapes[0];
     let compatible = axis < first.len()
-        && shapes.iter().all(|s| s.len() == first.len() && s.iter().zip(first).enumerate().all(|(i, (a, b))| i == axis || a == b));
+        && shapes
+            .iter()
+            .all(|s| s.len() == first.len() && s.iter().zip(first).enumerate().all(|(i, (a, b))| i == axis || a == b));
     assert!(compatible, "concat: shapes {shapes:?} cannot be joined along axis {axis}");
     if parts.len() == 1 {
         return parts[0];
@@ -99,7 +101,11 @@ impl<'t, T: Float> Var<'t, T> {
     /// If the range does not fit inside the axis.
     pub fn narrow(self, axis: usize, start: usize, len: usize) -> Self {
         let shape = self.shape();
-        assert!(axis < shape.len() && start + len <= shape[axis], "narrow: range {start}..{} of axis {axis} is outside shape {shape:?}", start + len);
+        assert!(
+            axis < shape.len() && start + len <= shape[axis],
+            "narrow: range {start}..{} of axis {axis} is outside shape {shape:?}",
+            start + len
+        );
         if start == 0 && len == shape[axis] {
             return self;
         }
@@ -127,7 +133,10 @@ impl<'t, T: Float> Var<'t, T> {
     /// If the sizes do not add up to the axis length.
     pub fn split(self, axis: usize, sizes: &[usize]) -> Vec<Self> {
         let shape = self.shape();
-        assert!(axis < shape.len() && sizes.iter().sum::<usize>() == shape[axis], "split: sizes {sizes:?} do not add up to axis {axis} of shape {shape:?}");
+        assert!(
+            axis < shape.len() && sizes.iter().sum::<usize>() == shape[axis],
+            "split: sizes {sizes:?} do not add up to axis {axis} of shape {shape:?}"
+        );
         let mut start = 0;
         sizes
             .iter()
