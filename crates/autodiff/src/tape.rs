@@ -84,12 +84,12 @@ impl<T: Float> Tape<T> {
     /// A leaf that takes gradients (a parameter or an input to differentiate with respect to).
     /// The tensor's storage is shared, not copied.
     pub fn var(&self, value: Tensor<T>) -> Var<'_, T> {
-        self.push_node(value, None, &[], true)
+        self.push_node(value, None, Box::default(), true)
     }
 
     /// A constant: a leaf that never takes a gradient.
     pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
-        self.push_node(value, None, &[], false)
+        self.push_node(value, None, Box::default(), false)
     }
 
     /// A scalar constant.
@@ -137,27 +137,27 @@ impl<T: Float> Tape<T> {
         for input in inputs {
             self.check_owns(*input, op.name());
         }
-        let (values, requires_grad) = {
+        let (out, requires_grad) = {
+            // Forward sees only tensors, never the tape, so the arena can stay borrowed.
             let nodes = self.nodes.borrow();
-            let values: Vec<Tensor<T>> = inputs.iter().map(|v| nodes[v.id].value.clone()).collect();
+            let values: Vec<&Tensor<T>> = inputs.iter().map(|v| &nodes[v.id].value).collect();
             let requires_grad = self.recording.get() && inputs.iter().any(|v| nodes[v.id].requires_grad);
-            (values, requires_grad)
+            let out = op.forward(&values);
+            if self.detect_anomaly.get() && !out.is_finite() && self.first_anomaly.borrow().is_none() {
+                *self.first_anomaly.borrow_mut() = Some(Anomaly {
+                    op: op.name(),
+                    input_shapes: values.iter().map(|v| v.shape().to_vec()).collect(),
+                    in_backward_of: self.backward_of.get(),
+                    node: nodes.len(),
+                });
+            }
+            (out, requires_grad)
         };
-        let refs: Vec<&Tensor<T>> = values.iter().collect();
-        let out = op.forward(&refs);
-        if self.detect_anomaly.get() && !out.is_finite() && self.first_anomaly.borrow().is_none() {
-            *self.first_anomaly.borrow_mut() = Some(Anomaly {
-                op: op.name(),
-                input_shapes: values.iter().map(|v| v.shape().to_vec()).collect(),
-                in_backward_of: self.backward_of.get(),
-                node: self.len(),
-            });
-        }
         if requires_grad {
-            let ids: Vec<usize> = inputs.iter().map(|v| v.id).collect();
-            self.push_node(out, Some(Arc::new(op)), &ids, true)
+            let ids: Box<[usize]> = inputs.iter().map(|v| v.id).collect();
+            self.push_node(out, Some(Arc::new(op)), ids, true)
         } else {
-            self.push_node(out, None, &[], false)
+            self.push_node(out, None, Box::default(), false)
         }
     }
 
@@ -165,11 +165,11 @@ impl<T: Float> Tape<T> {
         &self,
         value: Tensor<T>,
         op: Option<Arc<dyn Op<T>>>,
-        inputs: &[usize],
+        inputs: Box<[usize]>,
         requires_grad: bool,
     ) -> Var<'_, T> {
         let mut nodes = self.nodes.borrow_mut();
-        nodes.push(Node { value, op, inputs: inputs.into(), requires_grad });
+        nodes.push(Node { value, op, inputs, requires_grad });
         Var::new(self, nodes.len() - 1)
     }
 
@@ -319,11 +319,13 @@ impl<T: Float> Tape<T> {
             for (k, g) in input_grads.into_iter().enumerate() {
                 let Some(g) = g.filter(|_| wants[k]) else { continue };
                 let input = input_vars[k];
-                assert_eq!(
+                let same_shape = self.with_value(g.id, |a| self.with_value(input.id, |b| a.shape() == b.shape()));
+                assert!(
+                    same_shape,
+                    "the VJP of `{}` returned a gradient of shape {:?} for input {k} of shape {:?}",
+                    op.name(),
                     g.shape(),
-                    input.shape(),
-                    "the VJP of `{}` returned a gradient of the wrong shape for input {k}",
-                    op.name()
+                    input.shape()
                 );
                 cotangents[input.id] = Some(match cotangents[input.id] {
                     None => g,

@@ -199,10 +199,12 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Broadcasts two operands to their common shape for the binary op `op`.
     pub(crate) fn broadcast_pair(self, other: Self, op: &str) -> (Self, Self) {
-        let (a, b) = (self.shape(), other.shape());
-        if a == b {
+        // The common case, equal shapes, compared in place: this runs for every binary op.
+        let same = self.tape.with_value(self.id, |a| other.tape.with_value(other.id, |b| a.shape() == b.shape()));
+        if same {
             return (self, other);
         }
+        let (a, b) = (self.shape(), other.shape());
         let shape = broadcast_shape(&a, &b).unwrap_or_else(|| panic!("{op}: shapes {a:?} and {b:?} do not broadcast"));
         (self.broadcast_to(&shape), other.broadcast_to(&shape))
     }
