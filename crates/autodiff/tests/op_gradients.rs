@@ -272,3 +272,18 @@ fn composition_of_many_ops() {
     gradcheck(|v| (v[0].matmul(v[1]) + v[2]).tanh().log_softmax(1).mean(), &inputs, &tolerance).assert_passed();
     gradgradcheck(|v| (v[0].matmul(v[1]) + v[2]).tanh().log_softmax(1).mean(), &inputs, &tolerance).assert_passed();
 }
+
+/// The random-direction checks keep large ops cheap: a 24x40 by 40x32 product has 1,728
+/// inputs, so a full Jacobian would need 3,456 evaluations and 768 backward passes; this uses 8.
+#[test]
+fn directional_checks_on_a_large_matmul() {
+    use metagrad_autodiff::check::{gradcheck_directional, gradgradcheck_directional};
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let a = Tensor::<f64>::randn(&[24, 40], &mut rng);
+    let b = Tensor::<f64>::randn(&[40, 32], &mut rng);
+    let tolerance = Tolerance::default();
+    gradcheck_directional(|v| (v[0].matmul(v[1]) * 0.1).tanh(), &[a.clone(), b.clone()], &tolerance, 4, 1)
+        .assert_passed();
+    gradgradcheck_directional(|v| (v[0].matmul(v[1]) * 0.1).tanh(), &[a, b], &tolerance, 4, 2).assert_passed();
+}

@@ -205,3 +205,29 @@ fn same_computation_gives_bit_identical_gradients() {
 fn rayon_pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool")
 }
+
+#[test]
+fn lifting_a_tensor_onto_a_tape_shares_its_storage() {
+    let params = Tensor::<f32>::ones(&[256, 256]);
+    let tape = Tape::new();
+    let w = tape.var(params.clone());
+    assert_eq!(w.value().array().as_ptr(), params.array().as_ptr(), "no copy on lift");
+    let _ = (w * 2.0).sum();
+    assert_eq!(params.to_vec()[0], 1.0, "the original is untouched");
+}
+
+#[test]
+fn one_tape_per_task_runs_in_parallel() {
+    use rayon::prelude::*;
+    // Per-task gradients of (w * a_i)^2 / 2 at w = 1 are a_i^2; compute them on parallel tapes.
+    let tasks: Vec<f64> = (1..=16).map(f64::from).collect();
+    let grads: Vec<f64> = tasks
+        .par_iter()
+        .map(|&a| {
+            let tape = Tape::<f64>::new();
+            let w = tape.var(Tensor::scalar(1.0));
+            tape.grad((w * a).square() * 0.5, &[w])[0].item()
+        })
+        .collect();
+    assert_eq!(grads, tasks.iter().map(|a| a * a).collect::<Vec<_>>());
+}
