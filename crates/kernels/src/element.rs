@@ -1,18 +1,81 @@
+use crate::gemm::Microkernel;
+use crate::Isa;
 use std::fmt::Debug;
-use std::ops::{Add, AddAssign, Mul};
+use std::ops::{Add, AddAssign, Mul, MulAssign};
 
-/// A floating-point type the kernels are specialised for (`f32` and `f64`).
+/// A floating-point type the kernels are specialised for: `f32` and `f64`.
+///
+/// Sealed: the kernels hold a hand-written microkernel for each type.
 pub trait Element:
-    Copy + Send + Sync + Debug + PartialEq + Add<Output = Self> + Mul<Output = Self> + AddAssign + 'static
+    Copy
+    + Send
+    + Sync
+    + Debug
+    + PartialEq
+    + PartialOrd
+    + Add<Output = Self>
+    + Mul<Output = Self>
+    + AddAssign
+    + MulAssign
+    + sealed::Sealed
+    + 'static
 {
     /// Additive identity.
     const ZERO: Self;
+    /// Multiplicative identity.
+    const ONE: Self;
+    /// `self * b + c`, rounded once.
+    fn fused_mul_add(self, b: Self, c: Self) -> Self;
+}
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// Per-type kernel tables, kept out of the public API.
+    pub trait Sealed: Sized {
+        /// The GEMM microkernel for an instruction set.
+        fn microkernel(isa: Isa) -> Microkernel<Self>;
+        /// Rows of `A` per packed block (a multiple of the microkernel's `mr`).
+        const MC: usize;
+    }
 }
 
 impl Element for f32 {
     const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    #[inline(always)]
+    fn fused_mul_add(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
 }
 
 impl Element for f64 {
     const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    #[inline(always)]
+    fn fused_mul_add(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+}
+
+impl sealed::Sealed for f32 {
+    const MC: usize = 144;
+    fn microkernel(isa: Isa) -> Microkernel<Self> {
+        match isa {
+            #[cfg(all(target_arch = "x86_64", feature = "simd"))]
+            Isa::Avx2Fma => crate::gemm::avx2::F32_6X16,
+            _ => crate::gemm::portable::microkernel::<f32, 6, 16>(),
+        }
+    }
+}
+
+impl sealed::Sealed for f64 {
+    const MC: usize = 72;
+    fn microkernel(isa: Isa) -> Microkernel<Self> {
+        match isa {
+            #[cfg(all(target_arch = "x86_64", feature = "simd"))]
+            Isa::Avx2Fma => crate::gemm::avx2::F64_6X8,
+            _ => crate::gemm::portable::microkernel::<f64, 6, 8>(),
+        }
+    }
 }

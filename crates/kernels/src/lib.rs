@@ -3,6 +3,9 @@
 //! The CPU kernels under metagrad: plain slices in, plain slices out. This crate knows
 //! nothing of tapes or gradients; `metagrad-autodiff` calls it for the heavy lifting.
 //!
+//! - [`gemm`], [`gemm_ex`], [`gemm_batched`]: matrix products on strided views, packed and
+//!   blocked, with AVX2/FMA microkernels picked at run time and a portable path.
+//!
 //! Every kernel is deterministic: the order in which a reduction visits its terms is fixed
 //! by the problem size alone, never by the number of threads, so the same inputs give
 //! bit-identical outputs on one core or many.
@@ -20,6 +23,8 @@
 
 mod element;
 mod gemm;
+mod isa;
 
 pub use element::Element;
-pub use gemm::{gemm, MatRef};
+pub use gemm::{gemm, gemm_batched, gemm_ex, MatMut, MatRef};
+pub use isa::Isa;

@@ -6,8 +6,8 @@
 //! Other ranks and broadcast batch axes are composites: reshape/broadcast, then the primitive.
 
 use crate::{Float, Grads, Op, Tensor, Var};
-use metagrad_kernels::{gemm, MatRef};
-use ndarray::{Array2, ArrayD, ArrayView2, Axis, Ix2, IxDyn};
+use metagrad_kernels::{gemm_batched, MatRef};
+use ndarray::{ArrayView2, ArrayView3, Axis, Ix3};
 
 struct MatMul;
 impl<T: Float> Op<T> for MatMul {
@@ -16,19 +16,34 @@ impl<T: Float> Op<T> for MatMul {
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
         let (a, b) = (x[0].array(), x[1].array());
-        if a.ndim() == 2 {
-            let a2 = a.view().into_dimensionality::<Ix2>().expect("2-D");
-            let b2 = b.view().into_dimensionality::<Ix2>().expect("2-D");
-            return Tensor::from_array(matmul_2d(a2, b2).into_dyn());
-        }
-        let (batch, m, n) = (a.shape()[0], a.shape()[1], b.shape()[2]);
-        let mut out = ArrayD::zeros(IxDyn(&[batch, m, n]));
-        for (i, mut out_i) in out.axis_iter_mut(Axis(0)).enumerate() {
-            let a_i = a.index_axis(Axis(0), i).into_dimensionality::<Ix2>().expect("2-D");
-            let b_i = b.index_axis(Axis(0), i).into_dimensionality::<Ix2>().expect("2-D");
-            out_i.assign(&matmul_2d(a_i, b_i));
-        }
-        Tensor::from_array(out)
+        // A 2-D product is a batch of one.
+        let (a3, b3) = if a.ndim() == 2 {
+            (a.view().insert_axis(Axis(0)), b.view().insert_axis(Axis(0)))
+        } else {
+            (a.view(), b.view())
+        };
+        let (a3, b3) = (a3.into_dimensionality::<Ix3>().expect("3-D"), b3.into_dimensionality::<Ix3>().expect("3-D"));
+        let (batch, m, n) = (a3.shape()[0], a3.shape()[1], b3.shape()[2]);
+        let (a_owned, b_owned);
+        let a3 = match mat_refs(&a3) {
+            Some(_) => a3,
+            None => {
+                a_owned = a3.as_standard_layout().into_owned();
+                a_owned.view()
+            }
+        };
+        let b3 = match mat_refs(&b3) {
+            Some(_) => b3,
+            None => {
+                b_owned = b3.as_standard_layout().into_owned();
+                b_owned.view()
+            }
+        };
+        let (a_refs, b_refs) = (mat_refs(&a3).expect("standard layout"), mat_refs(&b3).expect("standard layout"));
+        let mut out = vec![T::zero(); batch * m * n];
+        gemm_batched(&a_refs, &b_refs, &mut out);
+        let shape: Vec<usize> = if a.ndim() == 2 { vec![m, n] } else { vec![batch, m, n] };
+        Tensor::from_vec(&shape, out)
     }
     fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, wants: &[bool]) -> Grads<'t, T> {
         let (a, b) = (x[0], x[1]);
@@ -36,23 +51,22 @@ impl<T: Float> Op<T> for MatMul {
     }
 }
 
-fn matmul_2d<T: Float>(a: ArrayView2<'_, T>, b: ArrayView2<'_, T>) -> Array2<T> {
-    let (m, n) = (a.nrows(), b.ncols());
-    let mut c = vec![T::zero(); m * n];
-    with_mat_ref(a, |a| with_mat_ref(b, |b| gemm(a, b, &mut c)));
-    Array2::from_shape_vec((m, n), c).expect("m x n")
-}
-
-/// Hands `f` a strided view of `v` without copying when its memory is one contiguous block
-/// with non-negative strides (standard, transposed), and a row-major copy otherwise.
-fn with_mat_ref<T: Float, R>(v: ArrayView2<'_, T>, f: impl FnOnce(MatRef<'_, T>) -> R) -> R {
-    let (rows, cols) = v.dim();
-    let strides = v.strides();
-    if let (true, Some(data)) = (strides.iter().all(|&s| s >= 0), v.as_slice_memory_order()) {
-        return f(MatRef::new(data, rows, cols, strides[0] as usize, strides[1] as usize));
-    }
-    let copy = v.as_standard_layout();
-    f(MatRef::row_major(copy.as_slice().expect("standard layout"), rows, cols))
+/// Strided views of each matrix of a batch, without copying, when every matrix's memory is
+/// one contiguous block with non-negative strides (standard or transposed layout); `None`
+/// otherwise.
+fn mat_refs<'a, T: Float>(batch: &ArrayView3<'a, T>) -> Option<Vec<MatRef<'a, T>>> {
+    (0..batch.shape()[0])
+        .map(|i| {
+            let m: ArrayView2<'a, T> = batch.clone().index_axis_move(Axis(0), i);
+            let (rows, cols) = m.dim();
+            let strides = m.strides();
+            if strides.iter().any(|&s| s < 0) {
+                return None;
+            }
+            let (rs, cs) = (strides[0] as usize, strides[1] as usize);
+            m.to_slice_memory_order().map(|data| MatRef::new(data, rows, cols, rs, cs))
+        })
+        .collect()
 }
 
 impl<'t, T: Float> Var<'t, T> {

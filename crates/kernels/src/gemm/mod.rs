@@ -1,0 +1,226 @@
+//! General matrix multiply, `C = alpha * A * B + beta * C`, for strided operands.
+//!
+//! The structure is the GotoBLAS/BLIS one (Goto & van de Geijn 2008, "Anatomy of
+//! high-performance matrix multiplication"; Van Zee & van de Geijn 2015, "BLIS"):
+//!
+//! ```text
+//! for jc in columns of C, NC at a time            B block  (KC x NC)  -> L3
+//!   for pc in the k dimension, KC at a time       pack B block into NR-column panels
+//!     for ic in rows of C, MC at a time  (rayon)  pack A block (MC x KC) into MR-row panels -> L2
+//!       for jr in NR-column panels                B micro-panel (KC x NR) -> L1
+//!         for ir in MR-row panels                 microkernel: an MR x NR tile of C in registers
+//! ```
+//!
+//! Determinism: every element of `C` adds its `k` products in the same order (block by block
+//! of `KC`, in order within a block) however the work is split between threads, because the
+//! split is over rows and columns of `C`, never over `k`. The same inputs give the same bits
+//! on one thread or many.
+//!
+//! Small products (the 25 x 40 x 40 of MAML's sinusoid network) skip packing and threads: a
+//! row of `C` is accumulated from rows of `B`, a loop the compiler vectorises (with AVX2 and
+//! FMA when the CPU has them).
+
+#[cfg(all(target_arch = "x86_64", feature = "simd"))]
+pub(crate) mod avx2;
+mod pack;
+pub(crate) mod portable;
+mod small;
+mod view;
+
+pub use view::{MatMut, MatRef};
+
+use crate::{Element, Isa};
+
+/// Depth of a packed block: fixed, because it sets the order of the sums.
+const KC: usize = 256;
+/// Columns of `B` per packed block.
+const NC: usize = 4096;
+/// Products of at most this many multiply-adds (`m * n * k`) take the unpacked path.
+const SMALL_MAX_MULADDS: usize = 48 * 48 * 48;
+/// Products of at least this many multiply-adds are split across threads.
+#[cfg(feature = "rayon")]
+const PARALLEL_MIN_MULADDS: usize = 1 << 19;
+
+/// A microkernel: `C[..m, ..n] += alpha * A_panel * B_panel` for one `mr x nr` tile.
+#[derive(Clone, Copy)]
+pub struct Microkernel<T> {
+    pub(crate) mr: usize,
+    pub(crate) nr: usize,
+    /// `(kc, a_panel, b_panel, alpha, c, rs_c, m, n)`.
+    #[allow(clippy::type_complexity)]
+    pub(crate) run: unsafe fn(usize, *const T, *const T, T, *mut T, usize, usize, usize),
+}
+
+/// `c = a * b`, with `c` a contiguous row-major `a.rows() x b.cols()` buffer (overwritten).
+///
+/// # Panics
+/// If the inner dimensions differ or `c` has the wrong length.
+pub fn gemm<T: Element>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: &mut [T]) {
+    let (m, n) = (a.rows, b.cols);
+    assert_eq!(c.len(), m * n, "gemm: C has {} elements, a {m}x{n} result needs {}", c.len(), m * n);
+    gemm_ex(T::ONE, a, b, T::ZERO, MatMut::row_major(c, m, n));
+}
+
+/// `c = alpha * a * b + beta * c`. With `beta` zero, `c` is not read (NaNs in it vanish).
+///
+/// # Panics
+/// If the shapes do not agree.
+pub fn gemm_ex<T: Element>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) {
+    gemm_on(Isa::detected(), alpha, a, b, beta, c);
+}
+
+/// [`gemm`] over a batch: `c[i] = a[i] * b[i]`, with `c` the results one after another.
+/// Small products run in parallel across the batch, large ones one by one with their own
+/// parallelism.
+///
+/// # Panics
+/// If the batch lengths or shapes do not agree.
+pub fn gemm_batched<T: Element>(a: &[MatRef<'_, T>], b: &[MatRef<'_, T>], c: &mut [T]) {
+    assert_eq!(a.len(), b.len(), "gemm_batched: {} left operands but {} right operands", a.len(), b.len());
+    let Some((first_a, first_b)) = a.first().zip(b.first()) else { return };
+    let (m, n) = (first_a.rows, first_b.cols);
+    assert_eq!(
+        c.len(),
+        a.len() * m * n,
+        "gemm_batched: C has {} elements, {} results of {m}x{n} need {}",
+        c.len(),
+        a.len(),
+        a.len() * m * n
+    );
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            x.rows == m && y.cols == n,
+            "gemm_batched: product {i} is {}x{} by {}x{}, the first is {m}x_ by _x{n}",
+            x.rows,
+            x.cols,
+            y.rows,
+            y.cols
+        );
+    }
+    if m * n == 0 {
+        return;
+    }
+    let one = |(c_i, (x, y)): (&mut [T], (&MatRef<'_, T>, &MatRef<'_, T>))| gemm(*x, *y, c_i);
+    #[cfg(feature = "rayon")]
+    if a.len() > 1 && first_a.cols * m * n < PARALLEL_MIN_MULADDS {
+        use rayon::prelude::*;
+        c.par_chunks_mut(m * n).zip(a.par_iter().zip(b)).for_each(one);
+        return;
+    }
+    c.chunks_mut(m * n).zip(a.iter().zip(b)).for_each(one);
+}
+
+/// [`gemm_ex`] on a chosen instruction set (tests compare them).
+pub(crate) fn gemm_on<T: Element>(
+    isa: Isa,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    mut c: MatMut<'_, T>,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(k, b.rows, "gemm: inner dimensions differ: A is {m}x{k}, B is {}x{n}", b.rows);
+    assert!(c.rows == m && c.cols == n, "gemm: C is {}x{}, the product is {m}x{n}", c.rows, c.cols);
+    c.scale(beta);
+    if m == 0 || n == 0 || k == 0 || alpha == T::ZERO {
+        return;
+    }
+    if m * n * k <= SMALL_MAX_MULADDS {
+        small::gemm(isa, alpha, a, b, c);
+    } else {
+        packed(isa, alpha, a, b, c);
+    }
+}
+
+/// A raw pointer to `C` that tasks share; each task writes its own block.
+#[derive(Clone, Copy)]
+struct SharedC<T>(*mut T);
+// SAFETY: tasks write pairwise disjoint blocks of C (distinct rows or distinct columns), and
+// the pointer does not outlive the `&mut` borrow it came from (the scope of `packed`).
+unsafe impl<T: Send> Send for SharedC<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SharedC<T> {}
+
+fn packed<T: Element>(isa: Isa, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let kernel = T::microkernel(isa);
+    let (mr, nr, mc) = (kernel.mr, kernel.nr, T::MC);
+    let threads = worker_threads(m * n * k);
+    let rs_c = c.row_stride;
+    let c_ptr = SharedC(c.data.as_mut_ptr());
+    let mut b_pack = Vec::new();
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        let panels = nc.div_ceil(nr);
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            pack::pack_b(&b, (pc, pc + kc), (jc, jc + nc), nr, &mut b_pack);
+            // Tasks: row blocks of C, each cut into column chunks when there are too few
+            // row blocks to keep every thread busy.
+            let row_blocks = m.div_ceil(mc);
+            let col_chunks = if threads > 1 { (2 * threads).div_ceil(row_blocks).min(panels) } else { 1 };
+            let panels_per_chunk = panels.div_ceil(col_chunks);
+            let b_pack = &b_pack;
+            let task = move |t: usize| {
+                let (row_block, chunk) = (t / col_chunks, t % col_chunks);
+                let (i0, i1) = (row_block * mc, m.min(row_block * mc + mc));
+                let (p0, p1) = (chunk * panels_per_chunk, panels.min(chunk * panels_per_chunk + panels_per_chunk));
+                if p0 >= p1 {
+                    return;
+                }
+                let mut a_pack = Vec::new();
+                pack::pack_a(&a, (i0, i1), (pc, pc + kc), mr, &mut a_pack);
+                let c_ptr = c_ptr;
+                for panel in p0..p1 {
+                    let j = jc + panel * nr;
+                    let n_live = nr.min(jc + nc - j);
+                    let b_panel = &b_pack[panel * nr * kc..(panel + 1) * nr * kc];
+                    for (slot, i) in (i0..i1).step_by(mr).enumerate() {
+                        let a_panel = &a_pack[slot * mr * kc..(slot + 1) * mr * kc];
+                        // SAFETY: the panels hold kc * mr and kc * nr values; the tile
+                        // (i..i + m_live, j..j + n_live) lies inside C (i < m, j < n, row
+                        // stride rs_c, checked by MatMut::new) and inside this task's block,
+                        // which no other task touches; the kernel suits this CPU (Isa).
+                        unsafe {
+                            (kernel.run)(
+                                kc,
+                                a_panel.as_ptr(),
+                                b_panel.as_ptr(),
+                                alpha,
+                                c_ptr.0.add(i * rs_c + j),
+                                rs_c,
+                                mr.min(i1 - i),
+                                n_live,
+                            )
+                        };
+                    }
+                }
+            };
+            run_tasks(row_blocks * col_chunks, threads, task);
+        }
+    }
+}
+
+fn worker_threads(muladds: usize) -> usize {
+    #[cfg(feature = "rayon")]
+    if muladds >= PARALLEL_MIN_MULADDS {
+        return rayon::current_num_threads();
+    }
+    let _ = muladds;
+    1
+}
+
+fn run_tasks(tasks: usize, threads: usize, task: impl Fn(usize) + Send + Sync) {
+    #[cfg(feature = "rayon")]
+    if threads > 1 && tasks > 1 {
+        use rayon::prelude::*;
+        (0..tasks).into_par_iter().for_each(task);
+        return;
+    }
+    let _ = threads;
+    (0..tasks).for_each(task);
+}
+
+#[cfg(test)]
+mod tests;
