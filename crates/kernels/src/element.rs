@@ -1,4 +1,4 @@
-use crate::gemm::Microkernel;
+use crate::gemm::{Microkernel, SmallKernel};
 use crate::Isa;
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul, MulAssign};
@@ -24,8 +24,6 @@ pub trait Element:
     const ZERO: Self;
     /// Multiplicative identity.
     const ONE: Self;
-    /// `self * b + c`, rounded once.
-    fn fused_mul_add(self, b: Self, c: Self) -> Self;
 }
 
 pub(crate) mod sealed {
@@ -35,6 +33,8 @@ pub(crate) mod sealed {
     pub trait Sealed: Sized {
         /// The GEMM microkernel for an instruction set.
         fn microkernel(isa: Isa) -> Microkernel<Self>;
+        /// The in-place kernel for small products, where the instruction set has one.
+        fn small_kernel(isa: Isa) -> Option<SmallKernel<Self>>;
         /// Rows of `A` per packed block (a multiple of the microkernel's `mr`).
         const MC: usize;
     }
@@ -43,22 +43,21 @@ pub(crate) mod sealed {
 impl Element for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    #[inline(always)]
-    fn fused_mul_add(self, b: Self, c: Self) -> Self {
-        self.mul_add(b, c)
-    }
 }
 
 impl Element for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    #[inline(always)]
-    fn fused_mul_add(self, b: Self, c: Self) -> Self {
-        self.mul_add(b, c)
-    }
 }
 
 impl sealed::Sealed for f32 {
+    fn small_kernel(isa: Isa) -> Option<SmallKernel<Self>> {
+        match isa {
+            #[cfg(all(target_arch = "x86_64", feature = "simd"))]
+            Isa::Avx2Fma => Some(crate::gemm::small_avx2::gemm_f32),
+            _ => None,
+        }
+    }
     const MC: usize = 144;
     fn microkernel(isa: Isa) -> Microkernel<Self> {
         match isa {
@@ -70,6 +69,13 @@ impl sealed::Sealed for f32 {
 }
 
 impl sealed::Sealed for f64 {
+    fn small_kernel(isa: Isa) -> Option<SmallKernel<Self>> {
+        match isa {
+            #[cfg(all(target_arch = "x86_64", feature = "simd"))]
+            Isa::Avx2Fma => Some(crate::gemm::small_avx2::gemm_f64),
+            _ => None,
+        }
+    }
     const MC: usize = 72;
     fn microkernel(isa: Isa) -> Microkernel<Self> {
         match isa {

@@ -13,3 +13,10 @@ pub mod prelude {
     pub use metagrad_autodiff::check::{gradcheck, gradgradcheck, Tolerance};
     pub use metagrad_autodiff::{concat, select, stack, Float, Tape, Tensor, Var};
 }
+
+/// The book's chapters, compiled and run as doctests so their code cannot rot.
+#[cfg(doctest)]
+pub mod book {
+    #[doc = include_str!("../../../docs/how-the-tape-works.md")]
+    pub struct HowTheTapeWorks;
+}

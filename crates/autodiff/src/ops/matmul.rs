@@ -57,7 +57,7 @@ impl<T: Float> Op<T> for MatMul {
 fn mat_refs<'a, T: Float>(batch: &ArrayView3<'a, T>) -> Option<Vec<MatRef<'a, T>>> {
     (0..batch.shape()[0])
         .map(|i| {
-            let m: ArrayView2<'a, T> = batch.clone().index_axis_move(Axis(0), i);
+            let m: ArrayView2<'a, T> = batch.index_axis_move(Axis(0), i);
             let (rows, cols) = m.dim();
             let strides = m.strides();
             if strides.iter().any(|&s| s < 0) {

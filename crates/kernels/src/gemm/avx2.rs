@@ -17,6 +17,8 @@ pub(crate) const F64_6X8: Microkernel<f64> = Microkernel { mr: 6, nr: 8, run: ke
 /// The CPU must support AVX2 and FMA. `a` must point to `kc * 6` readable values, `b` to
 /// `kc * 16`, and `c` to an `m x n` block (`m <= 6`, `n <= 16`) with row stride `rs_c` that
 /// nothing else accesses during the call.
+// The BLIS microkernel signature: panels, alpha, and the C tile with its row stride and size.
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn kernel_f32_6x16(
     kc: usize,
@@ -73,6 +75,8 @@ unsafe fn kernel_f32_6x16(
 ///
 /// # Safety
 /// As [`kernel_f32_6x16`], with `b` pointing to `kc * 8` values and `n <= 8`.
+// The BLIS microkernel signature: panels, alpha, and the C tile with its row stride and size.
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn kernel_f64_6x8(
     kc: usize,

@@ -25,6 +25,8 @@ pub(crate) mod avx2;
 mod pack;
 pub(crate) mod portable;
 mod small;
+#[cfg(all(target_arch = "x86_64", feature = "simd"))]
+pub(crate) mod small_avx2;
 mod view;
 
 pub use view::{MatMut, MatRef};
@@ -36,10 +38,14 @@ const KC: usize = 256;
 /// Columns of `B` per packed block.
 const NC: usize = 4096;
 /// Products of at most this many multiply-adds (`m * n * k`) take the unpacked path.
-const SMALL_MAX_MULADDS: usize = 48 * 48 * 48;
+const SMALL_MAX_MULADDS: usize = 64 * 64 * 64;
 /// Products of at least this many multiply-adds are split across threads.
 #[cfg(feature = "rayon")]
 const PARALLEL_MIN_MULADDS: usize = 1 << 19;
+
+/// A kernel for small products that reads the operands in place: `C += alpha * A * B`, `B`
+/// with column stride 1.
+pub type SmallKernel<T> = unsafe fn(T, &MatRef<'_, T>, &MatRef<'_, T>, &mut MatMut<'_, T>);
 
 /// A microkernel: `C[..m, ..n] += alpha * A_panel * B_panel` for one `mr x nr` tile.
 #[derive(Clone, Copy)]

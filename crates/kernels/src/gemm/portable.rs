@@ -13,6 +13,7 @@ pub(crate) fn microkernel<T: Element, const MR: usize, const NR: usize>() -> Mic
 /// # Safety
 /// `a` must point to `kc * MR` readable values, `b` to `kc * NR`, and `c` to an `m x n` block
 /// with row stride `rs_c` (`m <= MR`, `n <= NR`) that nothing else accesses during the call.
+#[allow(clippy::too_many_arguments)]
 unsafe fn run<T: Element, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,

@@ -1,0 +1,128 @@
+//! GFLOP/s of metagrad's GEMM beside ndarray's `dot` (matrixmultiply) and the `gemm` crate,
+//! measured in one run so the ratios are fair on a shared machine.
+//!
+//! `cargo run --release -p metagrad-kernels --example gemm_table [-- --quick]`
+//!
+//! Square sizes 16 ... 2048 and the MAML sinusoid shapes (25x40x40: a hidden layer on 25
+//! points; 10x1x40: the first layer on 10 points), f32 and f64, 1 and 2 threads. Each figure
+//! is the best of 5 rounds of at least 0.1 s (0.02 s with --quick). matrixmultiply runs
+//! single-threaded (ndarray's default build), so its 2-thread column repeats the 1-thread one
+//! and is marked `(1T)`.
+
+use metagrad_kernels::{gemm, Element, MatRef};
+use std::time::Instant;
+
+fn time_best(round_seconds: f64, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let mut runs = 0u64;
+        while start.elapsed().as_secs_f64() < round_seconds {
+            f();
+            runs += 1;
+        }
+        best = best.min(start.elapsed().as_secs_f64() / runs as f64);
+    }
+    best
+}
+
+trait Scalar: Element + ndarray::LinalgScalar + From<f32> + 'static {
+    const NAME: &'static str;
+}
+impl Scalar for f32 {
+    const NAME: &'static str = "f32";
+}
+impl Scalar for f64 {
+    const NAME: &'static str = "f64";
+}
+
+fn gemm_crate<T: Scalar>(m: usize, k: usize, n: usize, a: &[T], b: &[T], c: &mut [T], threads: usize) {
+    let parallelism = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+    // SAFETY: row-major m x k, k x n and m x n buffers of exactly those sizes; strides in
+    // elements (column stride 1, row stride = columns).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            1,
+            n as isize,
+            T::from(0.0),
+            T::from(1.0),
+            false,
+            false,
+            false,
+            parallelism,
+        )
+    }
+}
+
+fn row<T: Scalar>(m: usize, k: usize, n: usize, round: f64) {
+    let a: Vec<T> = (0..m * k).map(|i| T::from(((i * 7 % 13) as f32 - 6.0) / 7.0)).collect();
+    let b: Vec<T> = (0..k * n).map(|i| T::from(((i * 5 % 11) as f32 - 5.0) / 6.0)).collect();
+    let mut c = vec![T::from(0.0); m * n];
+    let flops = 2.0 * (m * n * k) as f64;
+    let a_nd = ndarray::Array2::from_shape_vec((m, k), a.clone()).unwrap();
+    let b_nd = ndarray::Array2::from_shape_vec((k, n), b.clone()).unwrap();
+    let mut cells = Vec::new();
+    let mut ours_by_threads = Vec::new();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let ours = pool
+            .install(|| time_best(round, || gemm(MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n), &mut c)));
+        let mm = time_best(round, || {
+            std::hint::black_box(a_nd.dot(&b_nd));
+        });
+        let gc = time_best(round, || gemm_crate(m, k, n, &a, &b, &mut c, threads));
+        let gf = |t: f64| flops / t / 1e9;
+        ours_by_threads.push(gf(ours));
+        cells.push(format!(
+            "{:>7.1} | {:>7.1}{} | {:>7.1} | {:>5.2} | {:>5.2}",
+            gf(ours),
+            gf(mm),
+            if threads > 1 { "(1T)" } else { "    " },
+            gf(gc),
+            mm / ours,
+            gc / ours
+        ));
+    }
+    println!(
+        "| {} | {m}x{k}x{n} | {} | {} | {:.2} |",
+        T::NAME,
+        cells[0],
+        cells[1],
+        ours_by_threads[1] / ours_by_threads[0]
+    );
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let round = if quick { 0.02 } else { 0.1 };
+    println!(
+        "metagrad-kernels GEMM, GFLOP/s (best of 5 rounds); isa: {:?}; ratio = metagrad / other",
+        metagrad_kernels::Isa::detected()
+    );
+    println!();
+    println!("| type | m x k x n | ours 1T | matrixmultiply 1T | gemm crate 1T | x mm | x gemm | ours 2T | matrixmultiply | gemm crate 2T | x mm | x gemm | ours 2T/1T |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let sizes: &[usize] = if quick { &[16, 64, 256, 512] } else { &[16, 32, 64, 128, 256, 512, 1024, 2048] };
+    for shape in [(25, 40, 40), (10, 1, 40)] {
+        row::<f32>(shape.0, shape.1, shape.2, round);
+        row::<f64>(shape.0, shape.1, shape.2, round);
+    }
+    for &n in sizes {
+        row::<f32>(n, n, n, round);
+    }
+    for &n in sizes {
+        row::<f64>(n, n, n, round);
+    }
+}
