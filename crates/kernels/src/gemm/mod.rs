@@ -161,7 +161,7 @@ fn packed<T: Element>(isa: Isa, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, c:
         let panels = nc.div_ceil(nr);
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
-            pack::pack_b(&b, (pc, pc + kc), (jc, jc + nc), nr, &mut b_pack);
+            pack::pack_b(&b, (pc, pc + kc), (jc, jc + nc), nr, threads > 1, &mut b_pack);
             // Tasks: row blocks of C, each cut into column chunks when there are too few
             // row blocks to keep every thread busy.
             let row_blocks = m.div_ceil(mc);

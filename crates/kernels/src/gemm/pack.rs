@@ -32,18 +32,13 @@ pub(crate) fn pack_a<T: Element>(
     }
 }
 
-/// Packs rows `ps.0..ps.1` and columns `cols.0..cols.1` of `b` into `nr`-column panels.
-pub(crate) fn pack_b<T: Element>(
-    b: &MatRef<'_, T>,
-    ps: (usize, usize),
-    cols: (usize, usize),
-    nr: usize,
-    out: &mut Vec<T>,
-) {
+/// Packs rows `ps.0..ps.1` and columns `cols.0..cols.1` of `b` into `nr`-column panels,
+/// spreading the panels over threads when `parallel`.
+pub(crate) fn pack_b<T: Element>(b: &MatRef<'_, T>, ps: (usize, usize), cols: (usize, usize), nr: usize, parallel: bool, out: &mut Vec<T>) {
     let (k, n) = (ps.1 - ps.0, cols.1 - cols.0);
     out.clear();
     out.resize(n.div_ceil(nr) * nr * k, T::ZERO);
-    for (panel, chunk) in out.chunks_exact_mut(nr * k).enumerate() {
+    let pack_panel = |(panel, chunk): (usize, &mut [T])| {
         let col0 = cols.0 + panel * nr;
         let live = nr.min(cols.1 - col0);
         for p in 0..k {
@@ -57,5 +52,13 @@ pub(crate) fn pack_b<T: Element>(
                 }
             }
         }
+    };
+    #[cfg(feature = "rayon")]
+    if parallel {
+        use rayon::prelude::*;
+        out.par_chunks_exact_mut(nr * k).enumerate().for_each(pack_panel);
+        return;
     }
+    let _ = parallel;
+    out.chunks_exact_mut(nr * k).enumerate().for_each(pack_panel);
 }
