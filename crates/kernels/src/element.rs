@@ -35,6 +35,8 @@ pub(crate) mod sealed {
         fn microkernel(isa: Isa) -> Microkernel<Self>;
         /// The in-place kernel for small products, where the instruction set has one.
         fn small_kernel(isa: Isa) -> Option<SmallKernel<Self>>;
+        /// `out[i] = op(x[i])` for one block.
+        fn unary_block(isa: Isa, op: crate::Unary, x: &[Self], out: &mut [Self]);
         /// Rows of `A` per packed block (a multiple of the microkernel's `mr`).
         const MC: usize;
     }
@@ -51,6 +53,9 @@ impl Element for f64 {
 }
 
 impl sealed::Sealed for f32 {
+    fn unary_block(isa: Isa, op: crate::Unary, x: &[Self], out: &mut [Self]) {
+        crate::elementwise::unary_block_f32(isa, op, x, out)
+    }
     fn small_kernel(isa: Isa) -> Option<SmallKernel<Self>> {
         match isa {
             #[cfg(all(target_arch = "x86_64", feature = "simd"))]
@@ -69,6 +74,9 @@ impl sealed::Sealed for f32 {
 }
 
 impl sealed::Sealed for f64 {
+    fn unary_block(_: Isa, op: crate::Unary, x: &[Self], out: &mut [Self]) {
+        crate::elementwise::unary_block_f64(op, x, out)
+    }
     fn small_kernel(isa: Isa) -> Option<SmallKernel<Self>> {
         match isa {
             #[cfg(all(target_arch = "x86_64", feature = "simd"))]

@@ -5,6 +5,10 @@
 //!
 //! - [`gemm`], [`gemm_ex`], [`gemm_batched`]: matrix products on strided views, packed and
 //!   blocked, with AVX2/FMA microkernels picked at run time and a portable path.
+//! - [`unary`], [`sum`], [`max`]: elementwise maps (vectorised `f32` transcendentals) and
+//!   reductions in a fixed order.
+//! - [`im2col`], [`col2im`], [`max_pool2d`]: convolution lowering and pooling on
+//!   `[channels, height, width]` images, described by a [`Window2d`].
 //!
 //! Every kernel is deterministic: the order in which a reduction visits its terms is fixed
 //! by the problem size alone, never by the number of threads, so the same inputs give
@@ -21,10 +25,15 @@
 //! ```
 #![deny(missing_docs)]
 
+mod conv;
 mod element;
+mod elementwise;
+mod fast_f32;
 mod gemm;
 mod isa;
 
+pub use conv::{col2im, im2col, max_pool2d, Window2d};
 pub use element::Element;
+pub use elementwise::{max, sum, unary, Unary};
 pub use gemm::{gemm, gemm_batched, gemm_ex, MatMut, MatRef};
 pub use isa::Isa;

@@ -34,7 +34,14 @@ pub(crate) fn pack_a<T: Element>(
 
 /// Packs rows `ps.0..ps.1` and columns `cols.0..cols.1` of `b` into `nr`-column panels,
 /// spreading the panels over threads when `parallel`.
-pub(crate) fn pack_b<T: Element>(b: &MatRef<'_, T>, ps: (usize, usize), cols: (usize, usize), nr: usize, parallel: bool, out: &mut Vec<T>) {
+pub(crate) fn pack_b<T: Element>(
+    b: &MatRef<'_, T>,
+    ps: (usize, usize),
+    cols: (usize, usize),
+    nr: usize,
+    parallel: bool,
+    out: &mut Vec<T>,
+) {
     let (k, n) = (ps.1 - ps.0, cols.1 - cols.0);
     out.clear();
     out.resize(n.div_ceil(nr) * nr * k, T::ZERO);

@@ -1,0 +1,318 @@
+//! Convolution lowering: `im2col` and its adjoint `col2im`, and max-pooling with arg-max
+//! indices, for `[channels, height, width]` images (batches are loops over these).
+//!
+//! `im2col` copies every receptive field of the input into a column, so that a convolution
+//! becomes one matrix product: `out[c_out, l] = sum_k weight[c_out, k] * cols[k, l]`, with
+//! `k` running over (input channel, kernel row, kernel column) and `l` over output positions.
+//! `col2im` adds the columns back into image positions: it is the transpose of `im2col` as a
+//! linear map, which makes it the VJP of `im2col` (and the other way round).
+
+use crate::Element;
+
+/// The shape arithmetic of a 2-D sliding window: input size, kernel, stride, padding,
+/// dilation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Window2d {
+    /// Input channels.
+    pub channels: usize,
+    /// Input height and width.
+    pub input: (usize, usize),
+    /// Kernel height and width.
+    pub kernel: (usize, usize),
+    /// Step between windows, vertical and horizontal.
+    pub stride: (usize, usize),
+    /// Zeros added on each side, vertical and horizontal.
+    pub padding: (usize, usize),
+    /// Spacing between kernel taps (1 = dense).
+    pub dilation: (usize, usize),
+}
+
+impl Window2d {
+    /// A dense window (dilation 1) with the given stride and padding.
+    pub fn new(
+        channels: usize,
+        input: (usize, usize),
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Self {
+        Window2d { channels, input, kernel, stride, padding, dilation: (1, 1) }
+    }
+
+    /// Output height and width: `(in + 2 pad - dilation (kernel - 1) - 1) / stride + 1`.
+    ///
+    /// # Panics
+    /// If the stride or dilation is zero, or the dilated kernel is larger than the padded input.
+    pub fn output(&self) -> (usize, usize) {
+        let axis = |input: usize, kernel: usize, stride: usize, padding: usize, dilation: usize, name: &str| {
+            assert!(
+                stride > 0 && dilation > 0 && kernel > 0,
+                "Window2d: {name} kernel {kernel}, stride {stride} and dilation {dilation} must be positive"
+            );
+            let span = dilation * (kernel - 1) + 1;
+            assert!(
+                input + 2 * padding >= span,
+                "Window2d: {name} kernel spans {span} but the padded input is only {}",
+                input + 2 * padding
+            );
+            (input + 2 * padding - span) / stride + 1
+        };
+        (
+            axis(self.input.0, self.kernel.0, self.stride.0, self.padding.0, self.dilation.0, "vertical"),
+            axis(self.input.1, self.kernel.1, self.stride.1, self.padding.1, self.dilation.1, "horizontal"),
+        )
+    }
+
+    /// Rows of the column matrix: `channels * kernel height * kernel width`.
+    pub fn column_rows(&self) -> usize {
+        self.channels * self.kernel.0 * self.kernel.1
+    }
+
+    /// Columns of the column matrix: output height times output width.
+    pub fn column_cols(&self) -> usize {
+        let (h, w) = self.output();
+        h * w
+    }
+
+    /// Elements of one input image.
+    pub fn input_len(&self) -> usize {
+        self.channels * self.input.0 * self.input.1
+    }
+
+    /// For row `(c, ki, kj)` of the column matrix and output row `oh`: the input row, if inside.
+    #[inline]
+    fn input_row(&self, ki: usize, oh: usize) -> Option<usize> {
+        (oh * self.stride.0 + ki * self.dilation.0).checked_sub(self.padding.0).filter(|&r| r < self.input.0)
+    }
+
+    #[inline]
+    fn input_col(&self, kj: usize, ow: usize) -> Option<usize> {
+        (ow * self.stride.1 + kj * self.dilation.1).checked_sub(self.padding.1).filter(|&c| c < self.input.1)
+    }
+
+    fn check(&self, what: &str, image: usize, cols: usize) {
+        assert_eq!(
+            image,
+            self.input_len(),
+            "{what}: image has {image} elements, the window expects {}",
+            self.input_len()
+        );
+        let want = self.column_rows() * self.column_cols();
+        assert_eq!(cols, want, "{what}: column matrix has {cols} elements, the window needs {want}");
+    }
+}
+
+/// Copies every receptive field of `image` (`[channels, height, width]`) into a column of
+/// `cols` (`[channels * kh * kw, out_h * out_w]`, row-major); padding reads as zero.
+pub fn im2col<T: Element>(window: &Window2d, image: &[T], cols: &mut [T]) {
+    window.check("im2col", image.len(), cols.len());
+    let (out_h, out_w) = window.output();
+    let (kh, kw) = window.kernel;
+    let (h, w) = window.input;
+    for (row, dst) in cols.chunks_exact_mut(out_h * out_w).enumerate() {
+        let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
+        let plane = &image[c * h * w..(c + 1) * h * w];
+        for oh in 0..out_h {
+            let dst_row = &mut dst[oh * out_w..(oh + 1) * out_w];
+            match window.input_row(ki, oh) {
+                Some(r) => {
+                    for (ow, d) in dst_row.iter_mut().enumerate() {
+                        *d = window.input_col(kj, ow).map_or(T::ZERO, |col| plane[r * w + col]);
+                    }
+                }
+                None => dst_row.fill(T::ZERO),
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: `image` (overwritten) gets, at every position, the sum of the
+/// column entries that `im2col` would have copied from it.
+pub fn col2im<T: Element>(window: &Window2d, cols: &[T], image: &mut [T]) {
+    window.check("col2im", image.len(), cols.len());
+    image.fill(T::ZERO);
+    let (out_h, out_w) = window.output();
+    let (kh, kw) = window.kernel;
+    let (h, w) = window.input;
+    // Rows of `cols` in order, positions in order: a fixed summation order.
+    for (row, src) in cols.chunks_exact(out_h * out_w).enumerate() {
+        let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
+        let plane = &mut image[c * h * w..(c + 1) * h * w];
+        for oh in 0..out_h {
+            let Some(r) = window.input_row(ki, oh) else { continue };
+            for ow in 0..out_w {
+                if let Some(col) = window.input_col(kj, ow) {
+                    plane[r * w + col] += src[oh * out_w + ow];
+                }
+            }
+        }
+    }
+}
+
+/// Max-pooling of `image` (`[channels, height, width]`): for each channel and output
+/// position, the largest value in the window and its index within the channel's plane
+/// (`row * width + col`). Padding never wins; at ties the first position in row-major order
+/// does. `values` and `argmax` have `channels * out_h * out_w` elements.
+///
+/// # Panics
+/// If a window lies entirely in the padding (padding must be less than the kernel span).
+pub fn max_pool2d<T: Element>(window: &Window2d, image: &[T], values: &mut [T], argmax: &mut [usize]) {
+    let (out_h, out_w) = window.output();
+    let (h, w) = window.input;
+    let per_channel = out_h * out_w;
+    assert_eq!(
+        image.len(),
+        window.input_len(),
+        "max_pool2d: image has {} elements, the window expects {}",
+        image.len(),
+        window.input_len()
+    );
+    assert!(
+        values.len() == window.channels * per_channel && argmax.len() == values.len(),
+        "max_pool2d: outputs need {} elements",
+        window.channels * per_channel
+    );
+    for c in 0..window.channels {
+        let plane = &image[c * h * w..(c + 1) * h * w];
+        for oh in 0..out_h {
+            for ow in 0..out_w {
+                let mut best: Option<(T, usize)> = None;
+                for ki in 0..window.kernel.0 {
+                    let Some(r) = window.input_row(ki, oh) else { continue };
+                    for kj in 0..window.kernel.1 {
+                        let Some(col) = window.input_col(kj, ow) else { continue };
+                        let v = plane[r * w + col];
+                        // NaN propagates: it beats everything, and nothing beats it.
+                        #[allow(clippy::eq_op)]
+                        let better = match best {
+                            None => true,
+                            Some((b, _)) => b == b && (v > b || v != v),
+                        };
+                        if better {
+                            best = Some((v, r * w + col));
+                        }
+                    }
+                }
+                let (v, at) = best.expect("max_pool2d: a window lies entirely in the padding");
+                let out = c * per_channel + oh * out_w + ow;
+                values[out] = v;
+                argmax[out] = at;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn window() -> impl Strategy<Value = Window2d> {
+        (
+            1usize..3,
+            1usize..7,
+            1usize..7,
+            1usize..4,
+            1usize..4,
+            1usize..3,
+            1usize..3,
+            0usize..2,
+            0usize..2,
+            1usize..3,
+            1usize..3,
+        )
+            .prop_map(|(channels, h, w, kh, kw, sh, sw, ph, pw, dh, dw)| Window2d {
+                channels,
+                input: (h, w),
+                kernel: (kh, kw),
+                stride: (sh, sw),
+                padding: (ph, pw),
+                dilation: (dh, dw),
+            })
+            .prop_filter("the kernel fits", |g| {
+                g.input.0 + 2 * g.padding.0 > g.dilation.0 * (g.kernel.0 - 1)
+                    && g.input.1 + 2 * g.padding.1 > g.dilation.1 * (g.kernel.1 - 1)
+            })
+    }
+
+    /// The definition, written out: cols[(c, ki, kj), (oh, ow)] = padded image at the tap.
+    fn im2col_reference(g: &Window2d, image: &[f64]) -> Vec<f64> {
+        let (out_h, out_w) = g.output();
+        let mut cols = Vec::new();
+        for c in 0..g.channels {
+            for ki in 0..g.kernel.0 {
+                for kj in 0..g.kernel.1 {
+                    for oh in 0..out_h {
+                        for ow in 0..out_w {
+                            let r = (oh * g.stride.0 + ki * g.dilation.0) as isize - g.padding.0 as isize;
+                            let col = (ow * g.stride.1 + kj * g.dilation.1) as isize - g.padding.1 as isize;
+                            let inside = r >= 0 && col >= 0 && (r as usize) < g.input.0 && (col as usize) < g.input.1;
+                            cols.push(if inside {
+                                image[(c * g.input.0 + r as usize) * g.input.1 + col as usize]
+                            } else {
+                                0.0
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        cols
+    }
+
+    proptest! {
+        #[test]
+        fn im2col_matches_the_definition_and_col2im_is_its_adjoint(g in window(), seed in 0u64..1000) {
+            let image: Vec<f64> = (0..g.input_len()).map(|i| ((i as u64 * 7919 + seed) % 101) as f64 - 50.0).collect();
+            let mut cols = vec![f64::NAN; g.column_rows() * g.column_cols()];
+            im2col(&g, &image, &mut cols);
+            prop_assert_eq!(&cols, &im2col_reference(&g, &image));
+            // <im2col(x), y> = <x, col2im(y)> for any x, y: col2im is the transpose.
+            let y: Vec<f64> = (0..cols.len()).map(|i| ((i as u64 * 104_729 + seed) % 37) as f64 - 18.0).collect();
+            let mut back = vec![f64::NAN; image.len()];
+            col2im(&g, &y, &mut back);
+            let lhs: f64 = cols.iter().zip(&y).map(|(a, b)| a * b).sum();
+            let rhs: f64 = image.iter().zip(&back).map(|(a, b)| a * b).sum();
+            prop_assert_eq!(lhs, rhs);
+        }
+
+        #[test]
+        fn max_pool_picks_the_window_maximum(g in window(), seed in 0u64..1000) {
+            let (out_h, out_w) = g.output();
+            let rows_ok = (0..out_h).all(|oh| (0..g.kernel.0).any(|ki| g.input_row(ki, oh).is_some()));
+            let cols_ok = (0..out_w).all(|ow| (0..g.kernel.1).any(|kj| g.input_col(kj, ow).is_some()));
+            prop_assume!(rows_ok && cols_ok, "every window must reach the image");
+            let image: Vec<f64> = (0..g.input_len()).map(|i| ((i as u64 * 7919 + seed) % 101) as f64).collect();
+            let n = g.channels * g.column_cols();
+            let (mut values, mut argmax) = (vec![0.0; n], vec![0; n]);
+            max_pool2d(&g, &image, &mut values, &mut argmax);
+            // Against im2col: the max over each column's taps inside the image.
+            let per = g.column_cols();
+            let taps = g.kernel.0 * g.kernel.1;
+            let cols = im2col_reference(&Window2d { padding: g.padding, ..g }, &image.iter().map(|v| v + 1.0).collect::<Vec<_>>());
+            for c in 0..g.channels {
+                for l in 0..per {
+                    // Shifted by one so that padding (0) never wins against an image value.
+                    let best = (0..taps).map(|t| cols[((c * taps + t) * per) + l]).fold(0.0, f64::max) - 1.0;
+                    prop_assert_eq!(values[c * per + l], best);
+                    prop_assert_eq!(image[c * g.input.0 * g.input.1 + argmax[c * per + l]], best);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn output_size_formula() {
+        // 28x28, 3x3, stride 1, pad 1 keeps the size; 2x2 pool, stride 2 halves it.
+        assert_eq!(Window2d::new(1, (28, 28), (3, 3), (1, 1), (1, 1)).output(), (28, 28));
+        assert_eq!(Window2d::new(1, (28, 28), (2, 2), (2, 2), (0, 0)).output(), (14, 14));
+        let dilated = Window2d { dilation: (2, 2), ..Window2d::new(1, (7, 7), (3, 3), (1, 1), (0, 0)) };
+        assert_eq!(dilated.output(), (3, 3));
+    }
+
+    #[test]
+    #[should_panic(expected = "kernel spans 5 but the padded input is only 4")]
+    fn kernel_larger_than_input_panics() {
+        Window2d::new(1, (4, 4), (5, 5), (1, 1), (0, 0)).output();
+    }
+}
