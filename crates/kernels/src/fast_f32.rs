@@ -48,6 +48,7 @@ fn expm1_reduced(r: f32) -> f32 {
 pub(crate) fn exp(x: f32) -> f32 {
     // Beyond these bounds the result is 0 or infinity anyway; clamping keeps n in pow2's range
     // (`max`/`min` rather than `clamp`, which vectorises less well; NaN is restored below).
+    #[allow(clippy::manual_clamp)]
     let (n, r) = reduce(x.max(-104.0).min(89.0));
     let y = pow2(n) * (1.0 + expm1_reduced(r));
     if x.is_nan() {
@@ -97,7 +98,7 @@ pub(crate) fn ln(x: f32) -> f32 {
     // Special values: ln 0 = -inf, ln of a negative or NaN is NaN, ln inf = inf.
     if x == 0.0 {
         f32::NEG_INFINITY
-    } else if !(x >= 0.0) {
+    } else if x < 0.0 || x.is_nan() {
         f32::NAN
     } else if x == f32::INFINITY {
         x
