@@ -35,6 +35,7 @@ mod var;
 
 pub use float::Float;
 pub use functional::{hessian, jacobian};
+pub use metagrad_kernels::Window2d;
 pub use op::{Grads, Op};
 pub use ops::{broadcast_shape, concat, one_hot, select, stack, Indices, Mask};
 pub use tape::{Anomaly, Tape};

@@ -287,3 +287,104 @@ fn directional_checks_on_a_large_matmul() {
         .assert_passed();
     gradgradcheck_directional(|v| (v[0].matmul(v[1]) * 0.1).tanh(), &[a, b], &tolerance, 4, 2).assert_passed();
 }
+
+/// A small NCHW geometry: (batch, channels, height, width, kernel, stride, padding, dilation).
+fn conv_geometry(
+) -> impl Strategy<Value = (usize, usize, usize, usize, (usize, usize), (usize, usize), (usize, usize), (usize, usize))>
+{
+    (
+        1usize..3,
+        1usize..3,
+        2usize..6,
+        2usize..6,
+        (1usize..4, 1usize..4),
+        (1usize..3, 1usize..3),
+        (0usize..2, 0usize..2),
+        (1usize..3, 1usize..3),
+    )
+        .prop_filter("the dilated kernel fits the padded input", |&(_, _, h, w, k, _, p, d)| {
+            h + 2 * p.0 > d.0 * (k.0 - 1) && w + 2 * p.1 > d.1 * (k.1 - 1)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn im2col_and_col2im((n, c, h, w, kernel, stride, padding, dilation) in conv_geometry(), seed in 0u64..1000) {
+        let window = metagrad_autodiff::Window2d { channels: c, input: (h, w), kernel, stride, padding, dilation };
+        let x = Tensor::from_vec(&[n, c, h, w], (0..n * c * h * w).map(|i| ((i as u64 * 7919 + seed) % 97) as f64 / 30.0 - 1.5).collect());
+        check(move |v| v[0].im2col(window).square(), &[x.clone()])?;
+        let cols = Tensor::from_vec(&[n, window.column_rows(), window.column_cols()], (0..n * window.column_rows() * window.column_cols()).map(|i| ((i as u64 * 31 + seed) % 89) as f64 / 30.0 - 1.4).collect());
+        check(move |v| v[0].square().col2im(window), &[cols])?;
+    }
+
+    #[test]
+    fn conv2d((n, c, h, w, kernel, stride, padding, dilation) in conv_geometry(), c_out in 1usize..3, seed in 0u64..1000) {
+        let x = Tensor::from_vec(&[n, c, h, w], (0..n * c * h * w).map(|i| ((i as u64 * 7919 + seed) % 97) as f64 / 40.0 - 1.2).collect());
+        let weight = Tensor::from_vec(&[c_out, c, kernel.0, kernel.1], (0..c_out * c * kernel.0 * kernel.1).map(|i| ((i as u64 * 104_729 + seed) % 83) as f64 / 40.0 - 1.0).collect());
+        check(move |v| v[0].conv2d(v[1], stride, padding, dilation).tanh(), &[x, weight])?;
+    }
+
+    #[test]
+    fn max_pool2d((n, c, h, w) in (1usize..3, 1usize..3, 2usize..6, 2usize..6), kernel in 1usize..3, stride in 1usize..3) {
+        prop_assume!(h >= kernel && w >= kernel);
+        let x = distinct_values(&[n, c, h, w]);
+        check(move |v| v[0].max_pool2d((kernel, kernel), (stride, stride), (0, 0)).square(), &[x])?;
+    }
+}
+
+/// Values at least 0.05 apart, in a scrambled order, so that max-pooling has no ties.
+fn distinct_values(shape: &[usize]) -> Tensor<f64> {
+    let len: usize = shape.iter().product();
+    Tensor::from_vec(shape, (0..len).map(|i| ((i * 37) % len) as f64 * 0.05 - 1.0).collect())
+}
+
+#[test]
+fn conv2d_matches_a_direct_convolution() {
+    let (n, c, h, w, c_out, k) = (2, 3, 5, 6, 4, 3);
+    let x: Vec<f64> = (0..n * c * h * w).map(|i| (i as f64 * 0.37).sin()).collect();
+    let wt: Vec<f64> = (0..c_out * c * k * k).map(|i| (i as f64 * 0.53).cos()).collect();
+    let tape = metagrad_autodiff::Tape::new();
+    let out = tape.var(Tensor::from_vec(&[n, c, h, w], x.clone())).conv2d(
+        tape.var(Tensor::from_vec(&[c_out, c, k, k], wt.clone())),
+        (1, 2),
+        (1, 1),
+        (1, 1),
+    );
+    let (oh, ow) = ((h + 2 - k) + 1, (w + 2 - k) / 2 + 1);
+    assert_eq!(out.shape(), vec![n, c_out, oh, ow]);
+    let got = out.value().to_vec();
+    for b in 0..n {
+        for o in 0..c_out {
+            for i in 0..oh {
+                for j in 0..ow {
+                    let mut want = 0.0;
+                    for ci in 0..c {
+                        for ki in 0..k {
+                            for kj in 0..k {
+                                let (r, col) = (i as isize + ki as isize - 1, (2 * j) as isize + kj as isize - 1);
+                                if r >= 0 && col >= 0 && (r as usize) < h && (col as usize) < w {
+                                    want += wt[((o * c + ci) * k + ki) * k + kj]
+                                        * x[((b * c + ci) * h + r as usize) * w + col as usize];
+                                }
+                            }
+                        }
+                    }
+                    let at = ((b * c_out + o) * oh + i) * ow + j;
+                    assert!((got[at] - want).abs() < 1e-12, "({b}, {o}, {i}, {j}): {} vs {want}", got[at]);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn max_pool2d_takes_window_maxima() {
+    let tape = metagrad_autodiff::Tape::new();
+    let x = tape.var(Tensor::from_vec(&[1, 1, 2, 4], vec![1.0, 5.0, 2.0, 0.0, 3.0, 4.0, 8.0, -1.0]));
+    let y = x.max_pool2d((2, 2), (2, 2), (0, 0));
+    assert_eq!(y.value().to_vec(), vec![5.0, 8.0]);
+    let g = tape.grad(y.sum(), &[x])[0].to_vec();
+    assert_eq!(g, vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+}

@@ -149,6 +149,43 @@ pub fn col2im<T: Element>(window: &Window2d, cols: &[T], image: &mut [T]) {
     }
 }
 
+/// [`im2col`] for a batch of images laid end to end, in parallel across images.
+pub fn im2col_batch<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) {
+    per_image(window.input_len(), window.column_rows() * window.column_cols(), images, cols, |x, y| {
+        im2col(window, x, y)
+    });
+}
+
+/// [`col2im`] for a batch of column matrices laid end to end, in parallel across images.
+pub fn col2im_batch<T: Element>(window: &Window2d, cols: &[T], images: &mut [T]) {
+    per_image(window.column_rows() * window.column_cols(), window.input_len(), cols, images, |x, y| {
+        col2im(window, x, y)
+    });
+}
+
+fn per_image<T: Element>(
+    in_len: usize,
+    out_len: usize,
+    input: &[T],
+    output: &mut [T],
+    f: impl Fn(&[T], &mut [T]) + Sync,
+) {
+    let count = if in_len == 0 { 0 } else { input.len() / in_len };
+    assert!(
+        input.len() == count * in_len && output.len() == count * out_len,
+        "batch: {} and {} elements are not whole images of {in_len} and {out_len}",
+        input.len(),
+        output.len()
+    );
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        input.par_chunks(in_len.max(1)).zip(output.par_chunks_mut(out_len.max(1))).for_each(|(x, y)| f(x, y));
+    }
+    #[cfg(not(feature = "rayon"))]
+    input.chunks(in_len.max(1)).zip(output.chunks_mut(out_len.max(1))).for_each(|(x, y)| f(x, y));
+}
+
 /// Max-pooling of `image` (`[channels, height, width]`): for each channel and output
 /// position, the largest value in the window and its index within the channel's plane
 /// (`row * width + col`). Padding never wins; at ties the first position in row-major order

@@ -32,7 +32,7 @@ mod fast_f32;
 mod gemm;
 mod isa;
 
-pub use conv::{col2im, im2col, max_pool2d, Window2d};
+pub use conv::{col2im, col2im_batch, im2col, im2col_batch, max_pool2d, Window2d};
 pub use element::Element;
 pub use elementwise::{max, sum, unary, Unary};
 pub use gemm::{gemm, gemm_batched, gemm_ex, MatMut, MatRef};

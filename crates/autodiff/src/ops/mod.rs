@@ -6,10 +6,11 @@
 //!
 //! Linear ops that are not elementwise come in adjoint pairs whose VJPs are each other:
 //! `broadcast_to`/`sum_to`, `narrow`/`pad_axis`, `gather`/`scatter_add`, `reshape`/`reshape`,
-//! `permute`/`permute`.
+//! `permute`/`permute`, `im2col`/`col2im`.
 
 mod arith;
 mod compare;
+mod conv;
 mod index;
 mod matmul;
 mod overload;

@@ -5,17 +5,22 @@
 //! everywhere, which is exactly right for the second derivative.
 
 use crate::{Float, Grads, Op, Tensor, Var};
+use metagrad_kernels::Unary;
 
-/// Declares a stateless elementwise op: its forward formula, its VJP, and the `Var` method.
+/// Declares a stateless elementwise op: its forward formula (and the kernel that computes it,
+/// where there is one), its VJP, and the `Var` method.
 macro_rules! unary_op {
     ($(#[$doc:meta])* $method:ident, $Op:ident, forward: |$x:ident| $forward:expr, vjp: |$xv:ident, $out:ident, $g:ident| $vjp:expr) => {
+        unary_op!($(#[$doc])* $method, $Op, kernel: None, forward: |$x| $forward, vjp: |$xv, $out, $g| $vjp);
+    };
+    ($(#[$doc:meta])* $method:ident, $Op:ident, kernel: $kernel:expr, forward: |$x:ident| $forward:expr, vjp: |$xv:ident, $out:ident, $g:ident| $vjp:expr) => {
         struct $Op;
         impl<T: Float> Op<T> for $Op {
             fn name(&self) -> &'static str {
                 stringify!($method)
             }
             fn forward(&self, inputs: &[&Tensor<T>]) -> Tensor<T> {
-                inputs[0].map(|$x: T| $forward)
+                map_elementwise(inputs[0], $kernel, |$x: T| $forward)
             }
             fn vjp<'t>(&self, inputs: &[Var<'t, T>], $out: Var<'t, T>, $g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
                 let $xv = inputs[0];
@@ -33,11 +38,11 @@ macro_rules! unary_op {
 
 unary_op!(
     /// `e^x`.
-    exp, Exp, forward: |x| x.exp(), vjp: |_x, y, g| g * y
+    exp, Exp, kernel: Some(Unary::Exp), forward: |x| x.exp(), vjp: |_x, y, g| g * y
 );
 unary_op!(
     /// Natural logarithm.
-    log, Log, forward: |x| x.ln(), vjp: |x, _y, g| g / x
+    log, Log, kernel: Some(Unary::Ln), forward: |x| x.ln(), vjp: |x, _y, g| g / x
 );
 unary_op!(
     /// Square root.
@@ -45,12 +50,12 @@ unary_op!(
 );
 unary_op!(
     /// `tanh(x)`; d/dx = 1 - tanh^2.
-    tanh, Tanh, forward: |x| x.tanh(), vjp: |_x, y, g| g * (-(y * y) + T::one())
+    tanh, Tanh, kernel: Some(Unary::Tanh), forward: |x| x.tanh(), vjp: |_x, y, g| g * (-(y * y) + T::one())
 );
 unary_op!(
     /// Logistic sigmoid `1 / (1 + e^-x)`, computed without overflow for large `|x|`;
     /// d/dx = s (1 - s).
-    sigmoid, Sigmoid, forward: |x| stable_sigmoid(x), vjp: |_x, y, g| g * y * (-y + T::one())
+    sigmoid, Sigmoid, kernel: Some(Unary::Sigmoid), forward: |x| stable_sigmoid(x), vjp: |_x, y, g| g * y * (-y + T::one())
 );
 unary_op!(
     /// `softplus(x) = ln(1 + e^x)`, computed as `max(x, 0) + ln(1 + e^-|x|)` so it neither
@@ -63,8 +68,21 @@ unary_op!(
 );
 unary_op!(
     /// `max(x, 0)`; d/dx = 1[x > 0].
-    relu, Relu, forward: |x| x.max(T::zero()), vjp: |x, _y, g| g * x.mask_values(|v| if v > T::zero() { T::one() } else { T::zero() })
+    relu, Relu, kernel: Some(Unary::Relu), forward: |x| x.max(T::zero()), vjp: |x, _y, g| g * x.mask_values(|v| if v > T::zero() { T::one() } else { T::zero() })
 );
+
+/// Applies an elementwise function: with the kernel when there is one and the values are
+/// contiguous (vectorised, parallel for long tensors), with `f` otherwise.
+fn map_elementwise<T: Float>(x: &Tensor<T>, kernel: Option<Unary>, f: impl Fn(T) -> T) -> Tensor<T> {
+    match (kernel, x.array().as_slice()) {
+        (Some(op), Some(values)) => {
+            let mut out = vec![T::zero(); values.len()];
+            metagrad_kernels::unary(op, values, &mut out);
+            Tensor::from_vec(x.shape(), out)
+        }
+        _ => x.map(f),
+    }
+}
 
 fn stable_sigmoid<T: Float>(x: T) -> T {
     if x >= T::zero() {

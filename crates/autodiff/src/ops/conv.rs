@@ -1,0 +1,139 @@
+//! Convolution and max-pooling, built from the adjoint pair `im2col` / `col2im`, `matmul`,
+//! and `gather`: none of them needs a VJP of its own beyond the pair, so every order works.
+//!
+//! Shapes are NCHW: `[batch, channels, height, width]`.
+
+use crate::{Float, Grads, Op, Tensor, Var};
+use metagrad_kernels::{col2im_batch, im2col_batch, max_pool2d, Window2d};
+use ndarray::ArrayD;
+
+/// `[N, C, H, W] -> [N, C * kh * kw, out_h * out_w]`.
+struct Im2col(Window2d);
+impl<T: Float> Op<T> for Im2col {
+    fn name(&self) -> &'static str {
+        "im2col"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let batch = x[0].shape()[0];
+        let (rows, cols) = (self.0.column_rows(), self.0.column_cols());
+        let mut out = vec![T::zero(); batch * rows * cols];
+        im2col_batch(&self.0, &contiguous(x[0]), &mut out);
+        Tensor::from_vec(&[batch, rows, cols], out)
+    }
+    fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        vec![Some(g.col2im(self.0))]
+    }
+}
+
+/// `[N, C * kh * kw, out_h * out_w] -> [N, C, H, W]`, adding overlapping taps.
+struct Col2im(Window2d);
+impl<T: Float> Op<T> for Col2im {
+    fn name(&self) -> &'static str {
+        "col2im"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let batch = x[0].shape()[0];
+        let mut out = vec![T::zero(); batch * self.0.input_len()];
+        col2im_batch(&self.0, &contiguous(x[0]), &mut out);
+        Tensor::from_vec(&[batch, self.0.channels, self.0.input.0, self.0.input.1], out)
+    }
+    fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        vec![Some(g.im2col(self.0))]
+    }
+}
+
+/// The elements in row-major order, borrowed when already laid out so.
+fn contiguous<T: Float>(t: &Tensor<T>) -> std::borrow::Cow<'_, [T]> {
+    match t.array().as_slice() {
+        Some(slice) => std::borrow::Cow::Borrowed(slice),
+        None => std::borrow::Cow::Owned(t.to_vec()),
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    fn window_for(self, op: &str, window: &Window2d) {
+        let shape = self.shape();
+        let expected = [window.channels, window.input.0, window.input.1];
+        assert!(
+            shape.len() == 4 && shape[1..] == expected,
+            "{op}: input of shape {shape:?} does not match the window's [N, {}, {}, {}]",
+            expected[0],
+            expected[1],
+            expected[2]
+        );
+    }
+
+    /// Every receptive field of an NCHW batch as a column: `[N, C*kh*kw, out_h*out_w]`. The
+    /// adjoint of [`Var::col2im`].
+    pub fn im2col(self, window: Window2d) -> Self {
+        self.window_for("im2col", &window);
+        self.tape.apply(Im2col(window), &[self])
+    }
+
+    /// Adds columns `[N, C*kh*kw, out_h*out_w]` back into NCHW images. The adjoint of
+    /// [`Var::im2col`].
+    pub fn col2im(self, window: Window2d) -> Self {
+        let shape = self.shape();
+        let valid = shape.len() == 3 && shape[1] == window.column_rows() && shape[2] == window.column_cols();
+        assert!(
+            valid,
+            "col2im: columns of shape {shape:?} do not match the window's [N, {}, {}]",
+            window.column_rows(),
+            window.column_cols()
+        );
+        self.tape.apply(Col2im(window), &[self])
+    }
+
+    /// 2-D convolution (cross-correlation, as in deep learning) of an NCHW batch with
+    /// `weight` of shape `[C_out, C, kh, kw]`: `im2col`, then one matrix product.
+    ///
+    /// # Panics
+    /// If the input is not 4-D or its channels differ from the weight's.
+    pub fn conv2d(
+        self,
+        weight: Self,
+        stride: (usize, usize),
+        padding: (usize, usize),
+        dilation: (usize, usize),
+    ) -> Self {
+        let (x_shape, w_shape) = (self.shape(), weight.shape());
+        assert!(
+            x_shape.len() == 4 && w_shape.len() == 4 && x_shape[1] == w_shape[1],
+            "conv2d: input {x_shape:?} and weight {w_shape:?} do not match; need [N, C, H, W] and [C_out, C, kh, kw]"
+        );
+        let window = Window2d {
+            channels: x_shape[1],
+            input: (x_shape[2], x_shape[3]),
+            kernel: (w_shape[2], w_shape[3]),
+            stride,
+            padding,
+            dilation,
+        };
+        let (out_h, out_w) = window.output();
+        let columns = self.im2col(window);
+        let filters = weight.reshape(&[w_shape[0], window.column_rows()]);
+        filters.matmul(columns).reshape(&[x_shape[0], w_shape[0], out_h, out_w])
+    }
+
+    /// 2-D max-pooling of an NCHW batch: each window's largest value. The arg-max positions
+    /// are found on the values and the output is a `gather` at them, so gradients route to
+    /// the winners (at ties, the first in row-major order) at every order.
+    pub fn max_pool2d(self, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> Self {
+        let shape = self.shape();
+        assert!(shape.len() == 4, "max_pool2d: input of shape {shape:?} is not [N, C, H, W]");
+        let (batch, channels, h, w) = (shape[0], shape[1], shape[2], shape[3]);
+        let window = Window2d::new(channels, (h, w), kernel, stride, padding);
+        let (out_h, out_w) = window.output();
+        let value = self.value();
+        let data = contiguous(&value);
+        let per_image = channels * out_h * out_w;
+        let mut argmax = vec![0usize; batch * per_image];
+        let mut scratch = vec![T::zero(); per_image];
+        for (image, winners) in data.chunks(window.input_len().max(1)).zip(argmax.chunks_mut(per_image.max(1))) {
+            max_pool2d(&window, image, &mut scratch, winners);
+        }
+        let index =
+            ArrayD::from_shape_vec(vec![batch, channels, out_h * out_w], argmax).expect("sizes agree").into_shared();
+        self.reshape(&[batch, channels, h * w]).gather(2, &index).reshape(&[batch, channels, out_h, out_w])
+    }
+}
