@@ -170,7 +170,7 @@ fn per_image<T: Element>(
     output: &mut [T],
     f: impl Fn(&[T], &mut [T]) + Sync,
 ) {
-    let count = if in_len == 0 { 0 } else { input.len() / in_len };
+    let count = input.len().checked_div(in_len).unwrap_or(0);
     assert!(
         input.len() == count * in_len && output.len() == count * out_len,
         "batch: {} and {} elements are not whole images of {in_len} and {out_len}",
