@@ -289,9 +289,9 @@ fn directional_checks_on_a_large_matmul() {
 }
 
 /// A small NCHW geometry: (batch, channels, height, width, kernel, stride, padding, dilation).
-fn conv_geometry(
-) -> impl Strategy<Value = (usize, usize, usize, usize, (usize, usize), (usize, usize), (usize, usize), (usize, usize))>
-{
+type ConvGeometry = (usize, usize, usize, usize, (usize, usize), (usize, usize), (usize, usize), (usize, usize));
+
+fn conv_geometry() -> impl Strategy<Value = ConvGeometry> {
     (
         1usize..3,
         1usize..3,
