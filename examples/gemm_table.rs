@@ -1,7 +1,7 @@
 //! GFLOP/s of metagrad's GEMM beside ndarray's `dot` (matrixmultiply) and the `gemm` crate,
 //! measured in one run so the ratios are fair on a shared machine.
 //!
-//! `cargo run --release -p metagrad-kernels --example gemm_table [-- --quick]`
+//! `cargo run --release -p metagrad-kernels --example gemm_table [-- --quick] [--sizes 256,512]`
 //!
 //! Square sizes 16 ... 2048 and the MAML sinusoid shapes (25x40x40: a hidden layer on 25
 //! points; 10x1x40: the first layer on 10 points), f32 and f64, 1 and 2 threads. Each figure
@@ -114,8 +114,16 @@ fn main() {
     println!();
     println!("| type | m x k x n | ours 1T | matrixmultiply 1T | gemm crate 1T | x mm | x gemm | ours 2T | matrixmultiply | gemm crate 2T | x mm | x gemm | ours 2T/1T |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let sizes: &[usize] = if quick { &[16, 64, 256, 512] } else { &[16, 32, 64, 128, 256, 512, 1024, 2048] };
-    for shape in [(25, 40, 40), (10, 1, 40)] {
+    let args: Vec<String> = std::env::args().collect();
+    let chosen: Option<Vec<usize>> = args
+        .iter()
+        .position(|a| a == "--sizes")
+        .and_then(|i| args.get(i + 1))
+        .map(|list| list.split(',').map(|n| n.parse().expect("--sizes takes numbers, like 256,512")).collect());
+    let default: &[usize] = if quick { &[16, 64, 256, 512] } else { &[16, 32, 64, 128, 256, 512, 1024, 2048] };
+    let sizes = chosen.as_deref().unwrap_or(default);
+    let maml_shapes: &[(usize, usize, usize)] = if chosen.is_some() { &[] } else { &[(25, 40, 40), (10, 1, 40)] };
+    for &shape in maml_shapes {
         row::<f32>(shape.0, shape.1, shape.2, round);
         row::<f64>(shape.0, shape.1, shape.2, round);
     }

@@ -35,6 +35,9 @@ pub(crate) mod sealed {
         fn microkernel(isa: Isa) -> Microkernel<Self>;
         /// The in-place kernel for small products, where the instruction set has one.
         fn small_kernel(isa: Isa) -> Option<SmallKernel<Self>>;
+        /// Runs `f` with this thread's reusable buffer for packed blocks of `A` (large enough
+        /// that allocating it per block would cost page faults every time).
+        fn with_pack_buffer<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R;
         /// `out[i] = op(x[i])` for one block.
         fn unary_block(isa: Isa, op: crate::Unary, x: &[Self], out: &mut [Self]);
         /// Rows of `A` per packed block (a multiple of the microkernel's `mr`).
@@ -53,6 +56,12 @@ impl Element for f64 {
 }
 
 impl sealed::Sealed for f32 {
+    fn with_pack_buffer<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R {
+        thread_local! {
+            static BUFFER: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUFFER.with_borrow_mut(f)
+    }
     fn unary_block(isa: Isa, op: crate::Unary, x: &[Self], out: &mut [Self]) {
         crate::elementwise::unary_block_f32(isa, op, x, out)
     }
@@ -74,6 +83,12 @@ impl sealed::Sealed for f32 {
 }
 
 impl sealed::Sealed for f64 {
+    fn with_pack_buffer<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R {
+        thread_local! {
+            static BUFFER: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUFFER.with_borrow_mut(f)
+    }
     fn unary_block(_: Isa, op: crate::Unary, x: &[Self], out: &mut [Self]) {
         crate::elementwise::unary_block_f64(op, x, out)
     }

@@ -151,23 +151,30 @@ unsafe impl<T: Send> Sync for SharedC<T> {}
 fn packed<T: Element>(isa: Isa, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let kernel = T::microkernel(isa);
-    let (mr, nr, mc) = (kernel.mr, kernel.nr, T::MC);
+    let (mr, nr) = (kernel.mr, kernel.nr);
     let threads = worker_threads(m * n * k);
+    // With several threads, cut the rows into a multiple of the thread count of equal blocks
+    // (row blocks only change who computes what, never the order of any sum).
+    let mc = if threads > 1 {
+        let blocks = m.div_ceil(T::MC).div_ceil(threads) * threads;
+        m.div_ceil(blocks).div_ceil(mr) * mr
+    } else {
+        T::MC
+    };
     let rs_c = c.row_stride;
     let c_ptr = SharedC(c.data.as_mut_ptr());
-    let mut b_pack = Vec::new();
+    let mut b_buffer = Vec::new();
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         let panels = nc.div_ceil(nr);
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
-            pack::pack_b(&b, (pc, pc + kc), (jc, jc + nc), nr, threads > 1, &mut b_pack);
-            // Tasks: row blocks of C, each cut into column chunks when there are too few
-            // row blocks to keep every thread busy.
+            let b_pack = pack::pack_b(&b, (pc, pc + kc), (jc, jc + nc), nr, threads > 1, &mut b_buffer);
+            // Tasks: row blocks of C, each cut into column chunks when there are fewer row
+            // blocks than threads.
             let row_blocks = m.div_ceil(mc);
-            let col_chunks = if threads > 1 { (2 * threads).div_ceil(row_blocks).min(panels) } else { 1 };
+            let col_chunks = threads.div_ceil(row_blocks).min(panels);
             let panels_per_chunk = panels.div_ceil(col_chunks);
-            let b_pack = &b_pack;
             let task = move |t: usize| {
                 let (row_block, chunk) = (t / col_chunks, t % col_chunks);
                 let (i0, i1) = (row_block * mc, m.min(row_block * mc + mc));
@@ -175,33 +182,34 @@ fn packed<T: Element>(isa: Isa, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, c:
                 if p0 >= p1 {
                     return;
                 }
-                let mut a_pack = Vec::new();
-                pack::pack_a(&a, (i0, i1), (pc, pc + kc), mr, &mut a_pack);
-                let c_ptr = c_ptr;
-                for panel in p0..p1 {
-                    let j = jc + panel * nr;
-                    let n_live = nr.min(jc + nc - j);
-                    let b_panel = &b_pack[panel * nr * kc..(panel + 1) * nr * kc];
-                    for (slot, i) in (i0..i1).step_by(mr).enumerate() {
-                        let a_panel = &a_pack[slot * mr * kc..(slot + 1) * mr * kc];
-                        // SAFETY: the panels hold kc * mr and kc * nr values; the tile
-                        // (i..i + m_live, j..j + n_live) lies inside C (i < m, j < n, row
-                        // stride rs_c, checked by MatMut::new) and inside this task's block,
-                        // which no other task touches; the kernel suits this CPU (Isa).
-                        unsafe {
-                            (kernel.run)(
-                                kc,
-                                a_panel.as_ptr(),
-                                b_panel.as_ptr(),
-                                alpha,
-                                c_ptr.0.add(i * rs_c + j),
-                                rs_c,
-                                mr.min(i1 - i),
-                                n_live,
-                            )
-                        };
+                T::with_pack_buffer(|a_buffer| {
+                    let a_pack = pack::pack_a(&a, (i0, i1), (pc, pc + kc), mr, a_buffer);
+                    let c_ptr = c_ptr;
+                    for panel in p0..p1 {
+                        let j = jc + panel * nr;
+                        let n_live = nr.min(jc + nc - j);
+                        let b_panel = &b_pack[panel * nr * kc..(panel + 1) * nr * kc];
+                        for (slot, i) in (i0..i1).step_by(mr).enumerate() {
+                            let a_panel = &a_pack[slot * mr * kc..(slot + 1) * mr * kc];
+                            // SAFETY: the panels hold kc * mr and kc * nr values; the tile
+                            // (i..i + m_live, j..j + n_live) lies inside C (i < m, j < n, row
+                            // stride rs_c, checked by MatMut::new) and inside this task's block,
+                            // which no other task touches; the kernel suits this CPU (Isa).
+                            unsafe {
+                                (kernel.run)(
+                                    kc,
+                                    a_panel.as_ptr(),
+                                    b_panel.as_ptr(),
+                                    alpha,
+                                    c_ptr.0.add(i * rs_c + j),
+                                    rs_c,
+                                    mr.min(i1 - i),
+                                    n_live,
+                                )
+                            };
+                        }
                     }
-                }
+                });
             };
             run_tasks(row_blocks * col_chunks, threads, task);
         }

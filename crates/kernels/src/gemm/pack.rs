@@ -9,17 +9,30 @@
 use super::MatRef;
 use crate::Element;
 
-/// Packs rows `rows.0..rows.1` and columns `ps.0..ps.1` of `a` into `mr`-row panels.
-pub(crate) fn pack_a<T: Element>(
+/// Cache-line alignment of packed panels: a row of an f32 `B` panel is one 64-byte line, so
+/// an aligned panel never splits a vector load across two lines.
+const ALIGN: usize = 64;
+
+/// Resizes `buffer` to hold `len` zeros starting at a 64-byte boundary; returns that part.
+fn aligned<T: Element>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
+    let slack = ALIGN / std::mem::size_of::<T>();
+    buffer.clear();
+    buffer.resize(len + slack, T::ZERO);
+    let offset = buffer.as_ptr().align_offset(ALIGN).min(slack);
+    &mut buffer[offset..offset + len]
+}
+
+/// Packs rows `rows.0..rows.1` and columns `ps.0..ps.1` of `a` into `mr`-row panels, in an
+/// aligned part of `buffer`, which it returns.
+pub(crate) fn pack_a<'b, T: Element>(
     a: &MatRef<'_, T>,
     rows: (usize, usize),
     ps: (usize, usize),
     mr: usize,
-    out: &mut Vec<T>,
-) {
+    buffer: &'b mut Vec<T>,
+) -> &'b [T] {
     let (m, k) = (rows.1 - rows.0, ps.1 - ps.0);
-    out.clear();
-    out.resize(m.div_ceil(mr) * mr * k, T::ZERO);
+    let out = aligned(buffer, m.div_ceil(mr) * mr * k);
     for (panel, chunk) in out.chunks_exact_mut(mr * k).enumerate() {
         let row0 = rows.0 + panel * mr;
         let live = mr.min(rows.1 - row0);
@@ -30,21 +43,22 @@ pub(crate) fn pack_a<T: Element>(
             }
         }
     }
+    out
 }
 
-/// Packs rows `ps.0..ps.1` and columns `cols.0..cols.1` of `b` into `nr`-column panels,
-/// spreading the panels over threads when `parallel`.
-pub(crate) fn pack_b<T: Element>(
+/// Packs rows `ps.0..ps.1` and columns `cols.0..cols.1` of `b` into `nr`-column panels, in an
+/// aligned part of `buffer`, which it returns; the panels are spread over threads when
+/// `parallel`.
+pub(crate) fn pack_b<'b, T: Element>(
     b: &MatRef<'_, T>,
     ps: (usize, usize),
     cols: (usize, usize),
     nr: usize,
     parallel: bool,
-    out: &mut Vec<T>,
-) {
+    buffer: &'b mut Vec<T>,
+) -> &'b [T] {
     let (k, n) = (ps.1 - ps.0, cols.1 - cols.0);
-    out.clear();
-    out.resize(n.div_ceil(nr) * nr * k, T::ZERO);
+    let out = aligned(buffer, n.div_ceil(nr) * nr * k);
     let pack_panel = |(panel, chunk): (usize, &mut [T])| {
         let col0 = cols.0 + panel * nr;
         let live = nr.min(cols.1 - col0);
@@ -64,8 +78,9 @@ pub(crate) fn pack_b<T: Element>(
     if parallel {
         use rayon::prelude::*;
         out.par_chunks_exact_mut(nr * k).enumerate().for_each(pack_panel);
-        return;
+        return out;
     }
     let _ = parallel;
     out.chunks_exact_mut(nr * k).enumerate().for_each(pack_panel);
+    out
 }
