@@ -31,6 +31,11 @@ unsafe fn kernel_f32_6x16(
     n: usize,
 ) {
     let mut acc = [_mm256_setzero_ps(); 12];
+    // Ask for the C tile now, so it is in cache by the time the k loop ends.
+    for i in 0..m {
+        _mm_prefetch::<_MM_HINT_T0>(c.wrapping_add(i * rs_c) as *const i8);
+        _mm_prefetch::<_MM_HINT_T0>(c.wrapping_add(i * rs_c + 15) as *const i8);
+    }
     for p in 0..kc {
         // SAFETY: p < kc, so b + 16p + 16 and a + 6p + 6 stay inside the panels.
         unsafe {
@@ -89,6 +94,11 @@ unsafe fn kernel_f64_6x8(
     n: usize,
 ) {
     let mut acc = [_mm256_setzero_pd(); 12];
+    // Ask for the C tile now, so it is in cache by the time the k loop ends.
+    for i in 0..m {
+        _mm_prefetch::<_MM_HINT_T0>(c.wrapping_add(i * rs_c) as *const i8);
+        _mm_prefetch::<_MM_HINT_T0>(c.wrapping_add(i * rs_c + 7) as *const i8);
+    }
     for p in 0..kc {
         // SAFETY: p < kc, so b + 8p + 8 and a + 6p + 6 stay inside the panels.
         unsafe {
