@@ -148,6 +148,14 @@ unsafe impl<T: Send> Send for SharedC<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for SharedC<T> {}
 
+impl<T> SharedC<T> {
+    /// The pointer. A method, so that closures capture the whole `Send` wrapper rather than
+    /// its raw-pointer field.
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 fn packed<T: Element>(isa: Isa, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatMut<'_, T>) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let kernel = T::microkernel(isa);
@@ -184,7 +192,6 @@ fn packed<T: Element>(isa: Isa, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, c:
                 }
                 T::with_pack_buffer(|a_buffer| {
                     let a_pack = pack::pack_a(&a, (i0, i1), (pc, pc + kc), mr, a_buffer);
-                    let c_ptr = c_ptr;
                     for panel in p0..p1 {
                         let j = jc + panel * nr;
                         let n_live = nr.min(jc + nc - j);
@@ -201,7 +208,7 @@ fn packed<T: Element>(isa: Isa, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, c:
                                     a_panel.as_ptr(),
                                     b_panel.as_ptr(),
                                     alpha,
-                                    c_ptr.0.add(i * rs_c + j),
+                                    c_ptr.get().add(i * rs_c + j),
                                     rs_c,
                                     mr.min(i1 - i),
                                     n_live,
