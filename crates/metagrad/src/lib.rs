@@ -5,6 +5,8 @@
 pub use metagrad_autodiff as autodiff;
 /// The CPU kernels (GEMM) under the engine.
 pub use metagrad_kernels as kernels;
+/// Datasets and episode samplers.
+pub use metagrad_data as data;
 
 pub use metagrad_autodiff::{check, Float, Grads, Op, Tape, Tensor, Var};
 
