@@ -8,8 +8,20 @@ impl<T: Float> Tape<T> {
     /// where `H` is the Hessian over all of `xs` jointly and `vs[i]` has `xs[i]`'s shape.
     ///
     /// Computed as the gradient of `<grad y, v>`: double backward, never forming `H`.
+    ///
+    /// # Panics
+    /// If `y` is not scalar, or a direction's shape differs from its input's.
     pub fn hvp(&self, y: Var<'_, T>, xs: &[Var<'_, T>], vs: &[Tensor<T>]) -> Vec<Tensor<T>> {
         assert_eq!(xs.len(), vs.len(), "hvp: {} inputs but {} directions", xs.len(), vs.len());
+        for (k, (x, v)) in xs.iter().zip(vs).enumerate() {
+            assert_eq!(
+                x.shape(),
+                v.shape(),
+                "hvp: direction {k} has shape {:?}, its input has shape {:?}",
+                v.shape(),
+                x.shape()
+            );
+        }
         let grads = self.grad_graph(y, xs);
         let inner = grads
             .iter()

@@ -30,7 +30,8 @@ pub struct Anomaly {
     pub input_shapes: Vec<Vec<usize>>,
     /// When the op ran inside a backward pass: the op whose VJP it belonged to.
     pub in_backward_of: Option<&'static str>,
-    /// The node id of the output.
+    /// The node id of the output. For an op inside `grad`/`vjp` (the fast path) this was a
+    /// scratch node, which is gone once the pass returns: use `op` and `in_backward_of` then.
     pub node: usize,
 }
 
@@ -241,6 +242,10 @@ impl<T: Float> Tape<T> {
 
     /// Vector-Jacobian product with the cotangent given as a Var, recorded on the tape so that
     /// the result can be differentiated again (also with respect to the cotangent).
+    ///
+    /// # Panics
+    /// If the cotangent's shape differs from `y`'s, an input does not require grad, or a Var is
+    /// from another tape.
     pub fn vjp_graph<'t>(&'t self, y: Var<'t, T>, xs: &[Var<'t, T>], cotangent: Var<'t, T>) -> Vec<Var<'t, T>> {
         let _restore = RestoreRecording::set(self, true);
         self.backward(y, xs, cotangent)

@@ -61,7 +61,14 @@ impl<T: Float> Tensor<T> {
     /// Independent draws from the uniform distribution on `[low, high)`.
     pub fn uniform(shape: &[usize], low: T, high: T, rng: &mut impl Rng) -> Self {
         let len = shape.iter().product();
-        Self::from_vec(shape, (0..len).map(|_| low + (high - low) * T::of(rng.gen::<f64>())).collect())
+        let draw = |rng: &mut dyn rand::RngCore| loop {
+            // Rounding to T can land on `high` itself: draw again.
+            let v = low + (high - low) * T::of(rng.gen::<f64>());
+            if v < high || high <= low {
+                break v;
+            }
+        };
+        Self::from_vec(shape, (0..len).map(|_| draw(rng)).collect())
     }
 
     /// Independent draws from the standard normal distribution (Box-Muller).
@@ -137,7 +144,13 @@ impl<T: Float> Tensor<T> {
     /// # Panics
     /// If the shapes differ.
     pub fn zip_map(&self, other: &Self, f: impl Fn(T, T) -> T) -> Self {
-        assert_eq!(self.shape(), other.shape(), "Tensor::zip_map: shapes differ");
+        assert_eq!(
+            self.shape(),
+            other.shape(),
+            "Tensor::zip_map: shapes {:?} and {:?} differ",
+            self.shape(),
+            other.shape()
+        );
         Self::from_array(ndarray::Zip::from(&self.data).and(&other.data).map_collect(|&a, &b| f(a, b)))
     }
 
@@ -151,10 +164,28 @@ impl<T: Float> Tensor<T> {
         self.data.iter().fold(T::zero(), |acc, &x| acc + x)
     }
 
-    /// Largest absolute difference to `other` (same shape), for tests and checks.
+    /// Largest absolute difference to `other` (same shape), for tests and checks; NaN if
+    /// either holds a NaN.
+    ///
+    /// # Panics
+    /// If the shapes differ.
     pub fn max_abs_diff(&self, other: &Self) -> T {
-        assert_eq!(self.shape(), other.shape(), "Tensor::max_abs_diff: shapes differ");
-        ndarray::Zip::from(&self.data).and(&other.data).fold(T::zero(), |m, &a, &b| m.max((a - b).abs()))
+        assert_eq!(
+            self.shape(),
+            other.shape(),
+            "Tensor::max_abs_diff: shapes {:?} and {:?} differ",
+            self.shape(),
+            other.shape()
+        );
+        // NaN anywhere makes the difference NaN: a comparison must not pass on NaN.
+        ndarray::Zip::from(&self.data).and(&other.data).fold(T::zero(), |m, &a, &b| {
+            let d = (a - b).abs();
+            if m.is_nan() || d.is_nan() {
+                T::nan()
+            } else {
+                m.max(d)
+            }
+        })
     }
 }
 

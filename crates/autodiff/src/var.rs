@@ -59,6 +59,9 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// The single element of a one-element Var.
+    ///
+    /// # Panics
+    /// If the Var does not hold exactly one element.
     pub fn item(&self) -> T {
         self.tape.with_value(self.id, |v| v.item())
     }

@@ -185,21 +185,22 @@ fn dropping_tapes_frees_their_nodes() {
 
 #[test]
 fn same_computation_gives_bit_identical_gradients() {
+    // Large enough that the GEMM splits across threads (>= 2^19 multiply-adds) and the
+    // elementwise kernels into parallel blocks (>= 16,384 elements).
+    let (m, k, n) = (128, 96, 96);
     let run = || {
         let tape = Tape::<f32>::new();
-        let x =
-            tape.var(Tensor::from_vec(&[64, 96], (0..64 * 96).map(|i| (i * 31 % 97) as f32 / 48.0 - 1.0).collect()));
-        let w =
-            tape.var(Tensor::from_vec(&[96, 80], (0..96 * 80).map(|i| (i * 17 % 89) as f32 / 44.0 - 1.0).collect()));
+        let x = tape.var(Tensor::from_vec(&[m, k], (0..m * k).map(|i| (i * 31 % 97) as f32 / 48.0 - 1.0).collect()));
+        let w = tape.var(Tensor::from_vec(&[k, n], (0..k * n).map(|i| (i * 17 % 89) as f32 / 44.0 - 1.0).collect()));
         let loss = x.matmul(w).tanh().log_softmax(1).mean();
         let g = tape.grad_graph(loss, &[w])[0];
         let h = tape.grad(g.square().sum(), &[x, w]);
         h.iter().flat_map(|t| t.to_vec()).map(f32::to_bits).collect::<Vec<_>>()
     };
-    let first = run();
-    assert_eq!(first, run());
-    let single = rayon_pool(1).install(run);
-    assert_eq!(first, single, "the thread count must not change the result");
+    let one = rayon_pool(1).install(run);
+    let two = rayon_pool(2).install(run);
+    assert_eq!(one, two, "the thread count must not change the result");
+    assert_eq!(two, rayon_pool(2).install(run), "nor a second run");
 }
 
 fn rayon_pool(threads: usize) -> rayon::ThreadPool {

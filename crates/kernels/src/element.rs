@@ -68,7 +68,7 @@ impl sealed::Sealed for f32 {
     fn small_kernel(isa: Isa) -> Option<SmallKernel<Self>> {
         match isa {
             #[cfg(all(target_arch = "x86_64", feature = "simd"))]
-            Isa::Avx2Fma => Some(crate::gemm::small_avx2::gemm_f32),
+            Isa::Avx2Fma if isa.is_supported() => Some(crate::gemm::small_avx2::gemm_f32),
             _ => None,
         }
     }
@@ -76,7 +76,7 @@ impl sealed::Sealed for f32 {
     fn microkernel(isa: Isa) -> Microkernel<Self> {
         match isa {
             #[cfg(all(target_arch = "x86_64", feature = "simd"))]
-            Isa::Avx2Fma => crate::gemm::avx2::F32_6X16,
+            Isa::Avx2Fma if isa.is_supported() => crate::gemm::avx2::F32_6X16,
             _ => crate::gemm::portable::microkernel::<f32, 6, 16>(),
         }
     }
@@ -95,7 +95,7 @@ impl sealed::Sealed for f64 {
     fn small_kernel(isa: Isa) -> Option<SmallKernel<Self>> {
         match isa {
             #[cfg(all(target_arch = "x86_64", feature = "simd"))]
-            Isa::Avx2Fma => Some(crate::gemm::small_avx2::gemm_f64),
+            Isa::Avx2Fma if isa.is_supported() => Some(crate::gemm::small_avx2::gemm_f64),
             _ => None,
         }
     }
@@ -103,7 +103,7 @@ impl sealed::Sealed for f64 {
     fn microkernel(isa: Isa) -> Microkernel<Self> {
         match isa {
             #[cfg(all(target_arch = "x86_64", feature = "simd"))]
-            Isa::Avx2Fma => crate::gemm::avx2::F64_6X8,
+            Isa::Avx2Fma if isa.is_supported() => crate::gemm::avx2::F64_6X8,
             _ => crate::gemm::portable::microkernel::<f64, 6, 8>(),
         }
     }

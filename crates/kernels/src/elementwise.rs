@@ -103,7 +103,7 @@ pub(crate) fn unary_block_f64(op: Unary, x: &[f64], out: &mut [f64]) {
         Unary::Ln => f64::ln,
         Unary::Tanh => f64::tanh,
         Unary::Sigmoid => |v| if v >= 0.0 { 1.0 / (1.0 + (-v).exp()) } else { v.exp() / (1.0 + v.exp()) },
-        Unary::Relu => |v| v.max(0.0),
+        Unary::Relu => |v| if v > 0.0 || v.is_nan() { v } else { 0.0 },
     };
     out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
 }
@@ -111,8 +111,8 @@ pub(crate) fn unary_block_f64(op: Unary, x: &[f64], out: &mut [f64]) {
 pub(crate) fn unary_block_f32(isa: Isa, op: Unary, x: &[f32], out: &mut [f32]) {
     match isa {
         #[cfg(all(target_arch = "x86_64", feature = "simd"))]
-        // SAFETY: Isa::Avx2Fma is only chosen when the CPU reports AVX2 and FMA.
-        Isa::Avx2Fma => unsafe { unary_f32_avx2(op, x, out) },
+        // SAFETY: the guard checks that the CPU reports AVX2 and FMA.
+        Isa::Avx2Fma if isa.is_supported() => unsafe { unary_f32_avx2(op, x, out) },
         _ => unary_f32(op, x, out),
     }
 }
@@ -135,7 +135,7 @@ fn unary_f32(op: Unary, x: &[f32], out: &mut [f32]) {
         Unary::Ln => map_lanes(x, out, ln),
         Unary::Tanh => map_lanes(x, out, tanh),
         Unary::Sigmoid => map_lanes(x, out, sigmoid),
-        Unary::Relu => map_lanes(x, out, |v| v.max(0.0)),
+        Unary::Relu => map_lanes(x, out, |v| if v > 0.0 || v.is_nan() { v } else { 0.0 }),
     }
 }
 

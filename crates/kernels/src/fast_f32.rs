@@ -12,14 +12,14 @@ const ROUND: f32 = 12_582_912.0;
 const LN2_HI: f32 = 0.693_145_75;
 const LN2_LO: f32 = 1.428_606_8e-6;
 
-/// `2^n` for an integer-valued `n` in `[-150, 128]` (overflowing to infinity at 128), as the
-/// product of two normal powers so that results in the subnormal range come out right.
+/// `m * 2^n` for an integer-valued `n` in `[-150, 128]`, scaling by two normal powers in turn
+/// (`m` first) so that results near overflow and in the subnormal range come out right.
 #[inline(always)]
-fn pow2(n: f32) -> f32 {
+fn scale_pow2(m: f32, n: f32) -> f32 {
     // n + 1.5 * 2^23 holds n in its low mantissa bits: an exact, vectorisable float-to-int.
     let n = (n + ROUND).to_bits() as i32 - ROUND.to_bits() as i32;
     let half = n >> 1;
-    f32::from_bits(((half + 127) << 23) as u32) * f32::from_bits(((n - half + 127) << 23) as u32)
+    m * f32::from_bits(((half + 127) << 23) as u32) * f32::from_bits(((n - half + 127) << 23) as u32)
 }
 
 /// Splits `x` into `n` (an integer, as f32) and `r = x - n ln 2`, with `|r| <= ln 2 / 2`.
@@ -50,7 +50,7 @@ pub(crate) fn exp(x: f32) -> f32 {
     // (`max`/`min` rather than `clamp`, which vectorises less well; NaN is restored below).
     #[allow(clippy::manual_clamp)]
     let (n, r) = reduce(x.max(-104.0).min(89.0));
-    let y = pow2(n) * (1.0 + expm1_reduced(r));
+    let y = scale_pow2(1.0 + expm1_reduced(r), n);
     if x.is_nan() {
         x
     } else {
@@ -62,7 +62,7 @@ pub(crate) fn exp(x: f32) -> f32 {
 #[inline(always)]
 fn expm1_nonpositive(x: f32) -> f32 {
     let (n, r) = reduce(x);
-    let scale = pow2(n);
+    let scale = scale_pow2(1.0, n);
     // e^x - 1 = 2^n (e^r - 1) + (2^n - 1); the second term is exact for these n.
     scale * expm1_reduced(r) + (scale - 1.0)
 }
@@ -71,7 +71,12 @@ fn expm1_nonpositive(x: f32) -> f32 {
 #[inline(always)]
 pub(crate) fn tanh(x: f32) -> f32 {
     let t = expm1_nonpositive(-2.0 * x.abs().min(9.0));
-    (-t / (t + 2.0)).copysign(x)
+    let y = (-t / (t + 2.0)).copysign(x);
+    if x.is_nan() {
+        x
+    } else {
+        y
+    }
 }
 
 /// `1 / (1 + e^-x)`; `e^-x` overflowing to infinity gives the right limit, 0.
@@ -116,6 +121,11 @@ mod tests {
         assert_eq!(exp(0.0), 1.0);
         assert_eq!(exp(-200.0), 0.0);
         assert_eq!(exp(100.0), f32::INFINITY);
+        for x in [88.0f32, 88.5, 88.7] {
+            let want = f64::from(x).exp();
+            assert!(((f64::from(exp(x)) - want) / want).abs() < 1e-6, "exp({x}) near overflow: {}", exp(x));
+        }
+        assert!(tanh(f32::NAN).is_nan());
         assert!(exp(f32::NAN).is_nan());
         assert_eq!(ln(1.0), 0.0);
         assert_eq!(ln(0.0), f32::NEG_INFINITY);

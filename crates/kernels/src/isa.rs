@@ -33,6 +33,14 @@ impl Isa {
         Isa::Portable
     }
 
+    /// True when this CPU can run this instruction set (and the build includes it). Every
+    /// dispatch to hand-written SIMD checks this, so an `Isa` value built by hand can never
+    /// run instructions the CPU lacks.
+    pub fn is_supported(self) -> bool {
+        static BEST: OnceLock<Isa> = OnceLock::new();
+        self == Isa::Portable || *BEST.get_or_init(Self::best_available) == self
+    }
+
     /// Every instruction set that can run here (for tests that compare them).
     pub fn available() -> Vec<Isa> {
         let mut all = vec![Isa::Portable];

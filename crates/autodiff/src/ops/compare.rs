@@ -41,17 +41,25 @@ impl<'t, T: Float> Var<'t, T> {
         self.value().array().map(|&v| predicate(v)).into_shared()
     }
 
-    /// Elementwise maximum, broadcasting; at a tie the gradient goes to `self`.
+    /// Elementwise maximum, broadcasting; at a tie the gradient goes to `self`; a NaN on either
+    /// side gives NaN.
     pub fn maximum(self, other: Self) -> Self {
         let (a, b) = self.broadcast_pair(other, "maximum");
-        let a_wins = Zip::from(a.value().array()).and(b.value().array()).map_collect(|&x, &y| x >= y).into_shared();
+        let a_wins = Zip::from(a.value().array())
+            .and(b.value().array())
+            .map_collect(|&x, &y| x >= y || x.is_nan())
+            .into_shared();
         select(&a_wins, a, b)
     }
 
-    /// Elementwise minimum, broadcasting; at a tie the gradient goes to `self`.
+    /// Elementwise minimum, broadcasting; at a tie the gradient goes to `self`; a NaN on either
+    /// side gives NaN.
     pub fn minimum(self, other: Self) -> Self {
         let (a, b) = self.broadcast_pair(other, "minimum");
-        let a_wins = Zip::from(a.value().array()).and(b.value().array()).map_collect(|&x, &y| x <= y).into_shared();
+        let a_wins = Zip::from(a.value().array())
+            .and(b.value().array())
+            .map_collect(|&x, &y| x <= y || x.is_nan())
+            .into_shared();
         select(&a_wins, a, b)
     }
 }

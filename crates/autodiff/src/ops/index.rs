@@ -77,6 +77,9 @@ fn check_index(op: &str, axis: usize, index: &Indices, data_shape: &[usize], bou
 impl<'t, T: Float> Var<'t, T> {
     /// Picks along `axis` by `index` (which has this Var's shape outside `axis`):
     /// `out[p] = x[p with p[axis] = index[p]]`. The adjoint of [`Var::scatter_add`].
+    ///
+    /// # Panics
+    /// If `index` differs from this Var's shape outside `axis`, or an index is out of range.
     pub fn gather(self, axis: usize, index: &Indices) -> Self {
         let shape = self.shape();
         let bound = shape.get(axis).copied().unwrap_or(0);
@@ -86,12 +89,25 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Adds each element into slot `index[p]` of `axis`, which gets `size` slots:
     /// `out[p with p[axis] = index[p]] += x[p]`. The adjoint of [`Var::gather`].
+    ///
+    /// # Panics
+    /// If `index` does not have this Var's shape, or an index is not below `size`.
     pub fn scatter_add(self, axis: usize, index: &Indices, size: usize) -> Self {
-        check_index("scatter_add", axis, index, &self.shape(), size);
+        let shape = self.shape();
+        assert_eq!(
+            index.shape(),
+            &shape[..],
+            "scatter_add: index of shape {:?} for a source of shape {shape:?}; they must match",
+            index.shape()
+        );
+        check_index("scatter_add", axis, index, &shape, size);
         self.tape.apply(ScatterAdd { axis, index: index.clone(), size }, &[self])
     }
 
     /// The entries `indices` along `axis`, in that order (repeats allowed).
+    ///
+    /// # Panics
+    /// If `axis` is not an axis, or an index is out of range.
     pub fn index_select(self, axis: usize, indices: &[usize]) -> Self {
         let mut shape = self.shape();
         assert!(axis < shape.len(), "index_select: axis {axis} for shape {shape:?}");

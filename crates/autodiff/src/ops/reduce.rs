@@ -12,7 +12,20 @@ impl<T: Float> Op<T> for MaxAxes {
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
         let mut max = x[0].array().to_owned();
         for &axis in &self.0 {
-            max = max.fold_axis(Axis(axis), T::neg_infinity(), |&m, &v| m.max(v)).insert_axis(Axis(axis));
+            // NaN wins, so that a NaN input gives a NaN max (and anomaly mode sees it).
+            max = max
+                .fold_axis(Axis(axis), T::neg_infinity(), |&m, &v| {
+                    if m.is_nan() || v > m || v.is_nan() {
+                        if m.is_nan() {
+                            m
+                        } else {
+                            v
+                        }
+                    } else {
+                        m
+                    }
+                })
+                .insert_axis(Axis(axis));
         }
         Tensor::from_array(max)
     }
@@ -99,8 +112,11 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// `log(sum(exp(x)))` over `axes`, shifted by the (constant) max so that it cannot overflow.
     /// The shift cancels exactly, so treating it as a constant leaves every derivative right.
+    /// A non-finite max (a row of `-inf`, or a `+inf`) shifts by 0 instead, so such rows give
+    /// `-inf` / `+inf` rather than NaN.
     pub fn logsumexp(self, axes: &[usize], keepdim: bool) -> Self {
-        let shift = self.tape.no_grad(|| self.max_axes(axes, true)).detach();
+        let max = self.tape.no_grad(|| self.max_axes(axes, true)).value();
+        let shift = self.constant(max.map(|m| if m.is_finite() { m } else { T::zero() }));
         let lse = (self - shift).exp().sum_axes(axes, true).log() + shift;
         lse.reshape(&self.reduced_shape(&self.check_axes(axes, "logsumexp"), keepdim))
     }

@@ -67,8 +67,8 @@ unary_op!(
     abs, Abs, forward: |x| x.abs(), vjp: |x, _y, g| g * x.mask_values(|v| if v > T::zero() { T::one() } else if v < T::zero() { -T::one() } else { T::zero() })
 );
 unary_op!(
-    /// `max(x, 0)`; d/dx = 1[x > 0].
-    relu, Relu, kernel: Some(Unary::Relu), forward: |x| x.max(T::zero()), vjp: |x, _y, g| g * x.mask_values(|v| if v > T::zero() { T::one() } else { T::zero() })
+    /// `max(x, 0)` (NaN stays NaN); d/dx = 1[x > 0].
+    relu, Relu, kernel: Some(Unary::Relu), forward: |x| if x > T::zero() || x.is_nan() { x } else { T::zero() }, vjp: |x, _y, g| g * x.mask_values(|v| if v > T::zero() { T::one() } else { T::zero() })
 );
 
 /// Applies an elementwise function: with the kernel when there is one and the values are
@@ -101,10 +101,18 @@ impl<T: Float> Op<T> for Powf<T> {
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
         x[0].map(|v| v.powf(self.0))
     }
-    // d(x^p) = p x^(p-1) dx; for p = 1 skip the x^0 factor, whose own derivative is 0 * x^-1.
+    // d(x^p) = p x^(p-1) dx; for p = 1 skip the x^0 factor, whose own derivative is 0 * x^-1,
+    // and for p = 0 the derivative is zero (not 0 * x^-1, which is NaN at 0).
     fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
         let p = self.0;
-        vec![Some(if p == T::one() { g } else { g * x[0].powf(p - T::one()) * p })]
+        let grad = if p == T::zero() {
+            g * T::zero()
+        } else if p == T::one() {
+            g
+        } else {
+            g * x[0].powf(p - T::one()) * p
+        };
+        vec![Some(grad)]
     }
 }
 

@@ -94,6 +94,7 @@ pub fn gemm_batched<T: Element>(a: &[MatRef<'_, T>], b: &[MatRef<'_, T>], c: &mu
         a.len() * m * n
     );
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert_eq!(x.cols, y.rows, "gemm_batched: product {i} has inner dimensions {} and {}", x.cols, y.rows);
         assert!(
             x.rows == m && y.cols == n,
             "gemm_batched: product {i} is {}x{} by {}x{}, the first is {m}x_ by _x{n}",

@@ -195,3 +195,24 @@ fn same_bits_with_one_thread_or_two() {
         assert!(one.iter().zip(&two).all(|(x, y)| x.to_bits() == y.to_bits()), "{m}x{k}x{n}");
     }
 }
+
+#[test]
+#[should_panic(expected = "overflows the address space")]
+fn overflowing_strides_are_rejected() {
+    let c = [0.0f32; 16];
+    let _ = MatRef::new(&c, 2, 2, usize::MAX, 1);
+}
+
+#[test]
+#[should_panic(expected = "overflows the address space")]
+fn overflowing_output_strides_are_rejected() {
+    let mut c = [0.0f32; 16];
+    let _ = MatMut::new(&mut c, 2, 16, usize::MAX - 14);
+}
+
+#[test]
+#[should_panic(expected = "product 0 has inner dimensions 3 and 5")]
+fn batched_checks_inner_dimensions_even_for_empty_results() {
+    let (a, b) = ([0.0f64; 0], [0.0f64; 10]);
+    gemm_batched(&[MatRef::row_major(&a, 0, 3)], &[MatRef::row_major(&b, 5, 2)], &mut []);
+}

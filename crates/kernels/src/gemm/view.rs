@@ -22,7 +22,11 @@ impl<'a, T: Element> MatRef<'a, T> {
     /// If the last element, `(rows - 1, cols - 1)`, would lie outside `data`.
     pub fn new(data: &'a [T], rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> Self {
         if rows > 0 && cols > 0 {
-            let last = (rows - 1) * row_stride + (cols - 1) * col_stride;
+            let last = (rows - 1)
+                .checked_mul(row_stride)
+                .and_then(|r| (cols - 1).checked_mul(col_stride).and_then(|c| r.checked_add(c)))
+                .filter(|&last| last <= isize::MAX as usize)
+                .unwrap_or_else(|| panic!("MatRef: a {rows}x{cols} matrix with strides ({row_stride}, {col_stride}) overflows the address space"));
             assert!(
                 last < data.len(),
                 "MatRef: a {rows}x{cols} matrix with strides ({row_stride}, {col_stride}) needs {} elements, the slice has {}",
@@ -83,7 +87,13 @@ impl<'a, T: Element> MatMut<'a, T> {
     pub fn new(data: &'a mut [T], rows: usize, cols: usize, row_stride: usize) -> Self {
         assert!(row_stride >= cols, "MatMut: row stride {row_stride} is less than the {cols} columns");
         if rows > 0 && cols > 0 {
-            let needed = (rows - 1) * row_stride + cols;
+            let needed = (rows - 1)
+                .checked_mul(row_stride)
+                .and_then(|r| r.checked_add(cols))
+                .filter(|&n| n <= isize::MAX as usize)
+                .unwrap_or_else(|| {
+                    panic!("MatMut: a {rows}x{cols} matrix with row stride {row_stride} overflows the address space")
+                });
             assert!(
                 needed <= data.len(),
                 "MatMut: a {rows}x{cols} matrix with row stride {row_stride} needs {needed} elements, the slice has {}",
