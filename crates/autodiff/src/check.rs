@@ -70,7 +70,8 @@ pub struct CheckReport {
     pub check: &'static str,
     /// Number of entries compared.
     pub compared: usize,
-    /// The entry furthest outside (or closest to the edge of) the tolerance.
+    /// The entry with the largest error relative to its allowance (furthest outside the
+    /// tolerance, or closest to its edge).
     pub worst: Option<Mismatch>,
     /// True when every entry is within tolerance.
     pub passed: bool,
@@ -119,17 +120,18 @@ impl Worst {
     }
 
     fn compare(&mut self, m: Mismatch) {
+        // How far out of tolerance, as a fraction of the allowance: <= 1 passes.
         let allowed = self.tolerance.atol + self.tolerance.rtol * m.numeric.abs();
-        let excess = (m.analytic - m.numeric).abs() - allowed;
-        let excess = if excess.is_nan() { f64::INFINITY } else { excess };
+        let ratio = (m.analytic - m.numeric).abs() / allowed;
+        let ratio = if ratio.is_nan() { f64::INFINITY } else { ratio };
         self.compared += 1;
-        if self.worst.as_ref().is_none_or(|(e, _)| excess > *e) {
-            self.worst = Some((excess, m));
+        if self.worst.as_ref().is_none_or(|(r, _)| ratio > *r) {
+            self.worst = Some((ratio, m));
         }
     }
 
     fn report(self, check: &'static str) -> CheckReport {
-        let passed = self.worst.as_ref().is_none_or(|(e, _)| *e <= 0.0);
+        let passed = self.worst.as_ref().is_none_or(|(r, _)| *r <= 1.0);
         CheckReport {
             check,
             compared: self.compared,
@@ -161,6 +163,17 @@ fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
         flat /= size;
     }
     index
+}
+
+/// Pins a closure to the signature the checks take, so that it can be bound to a variable
+/// and used twice: `let f = check::function(|v| v[0].tanh().sum());`. (Rust infers a
+/// closure's higher-ranked lifetimes only when it is passed straight to a function that
+/// names them; a closure first bound with `let` fails to compile without this.)
+pub fn function<F>(f: F) -> F
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
+{
+    f
 }
 
 /// Compares every entry of the Jacobian of `f` at `inputs` with central differences.

@@ -3,10 +3,10 @@
 
 /// The autodiff engine: tensors, tapes, ops, gradient checks.
 pub use metagrad_autodiff as autodiff;
-/// The CPU kernels (GEMM) under the engine.
-pub use metagrad_kernels as kernels;
 /// Datasets and episode samplers.
 pub use metagrad_data as data;
+/// The CPU kernels (GEMM) under the engine.
+pub use metagrad_kernels as kernels;
 
 pub use metagrad_autodiff::{check, Float, Grads, Op, Tape, Tensor, Var};
 

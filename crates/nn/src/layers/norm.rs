@@ -1,0 +1,125 @@
+//! Normalisation: batch-norm (Ioffe & Szegedy 2015) and layer-norm (Ba et al. 2016), written
+//! with differentiable ops so that MAML can differentiate through them to any order.
+
+use crate::{Context, Mode, Module, ParamVars, Params};
+use metagrad_autodiff::{Float, Tensor, Var};
+use rand::rngs::StdRng;
+
+/// Batch normalisation over `[N, C]` or `[N, C, H, W]`, per channel:
+/// `y = gamma (x - mean) / sqrt(var + eps) + beta`.
+///
+/// Training uses the batch's mean and (biased) variance and updates running estimates,
+/// `running = (1 - momentum) running + momentum batch` (with the unbiased variance);
+/// evaluation uses the running estimates. A transductive [`Context`] uses batch statistics in
+/// both modes and leaves the running estimates alone, as MAML does.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchNorm {
+    /// Channels (size of axis 1).
+    pub channels: usize,
+    /// Added to the variance.
+    pub eps: f64,
+    /// Weight of the newest batch in the running estimates.
+    pub momentum: f64,
+}
+
+impl BatchNorm {
+    /// `eps = 1e-5`, `momentum = 0.1`.
+    pub fn new(channels: usize) -> Self {
+        BatchNorm { channels, eps: 1e-5, momentum: 0.1 }
+    }
+}
+
+impl<T: Float> Module<T> for BatchNorm {
+    fn init(&self, _: &mut StdRng) -> Params<T> {
+        Params::from_pairs([
+            ("weight".to_string(), Tensor::ones(&[self.channels])),
+            ("bias".to_string(), Tensor::zeros(&[self.channels])),
+        ])
+    }
+
+    fn init_state(&self) -> Params<T> {
+        Params::from_pairs([
+            ("running_mean".to_string(), Tensor::zeros(&[self.channels])),
+            ("running_var".to_string(), Tensor::ones(&[self.channels])),
+        ])
+    }
+
+    fn forward<'t>(&self, p: &ParamVars<'t, T>, x: Var<'t, T>, ctx: &mut Context<T>) -> Var<'t, T> {
+        let shape = x.shape();
+        assert!(
+            (shape.len() == 2 || shape.len() == 4) && shape[1] == self.channels,
+            "BatchNorm({}): input of shape {shape:?} is not [N, C] or [N, C, H, W] with C = {}",
+            self.channels,
+            self.channels
+        );
+        let axes: &[usize] = if shape.len() == 2 { &[0] } else { &[0, 2, 3] };
+        let mut channel_shape = vec![1; shape.len()];
+        channel_shape[1] = self.channels;
+        let (mean_key, var_key) = (p.full_name("running_mean"), p.full_name("running_var"));
+        let (mean, var) = if ctx.mode == Mode::Train || ctx.transductive {
+            let mean = x.mean_axes(axes, true);
+            let var = (x - mean).square().mean_axes(axes, true);
+            if ctx.mode == Mode::Train && !ctx.transductive {
+                let count = x.len() / self.channels;
+                let unbiased = T::of(count as f64 / (count.max(2) - 1) as f64);
+                let m = T::of(self.momentum);
+                let mut update = |key: &str, batch: Tensor<T>, scale: T, default: T| {
+                    let old = ctx.state.get(key).cloned().unwrap_or_else(|| Tensor::full(&[self.channels], default));
+                    let new = old.zip_map(&Tensor::from_vec(&[self.channels], batch.to_vec()), |o, b| {
+                        (T::one() - m) * o + m * b * scale
+                    });
+                    ctx.state.insert(key, new);
+                };
+                update(&mean_key, mean.value(), T::one(), T::zero());
+                update(&var_key, var.value(), unbiased, T::one());
+            }
+            (mean, var)
+        } else {
+            let running = |key: &str| {
+                let t = ctx.state.get(key).unwrap_or_else(|| {
+                    panic!(
+                        "BatchNorm: no running statistic `{key}` in the context's state; start from Module::init_state"
+                    )
+                });
+                x.constant(Tensor::from_vec(&channel_shape, t.to_vec()))
+            };
+            (running(&mean_key), running(&var_key))
+        };
+        let normalised = (x - mean) / (var + T::of(self.eps)).sqrt();
+        normalised * p.get("weight").reshape(&channel_shape) + p.get("bias").reshape(&channel_shape)
+    }
+}
+
+/// Layer normalisation over the last `dims` axes, with a learned scale and shift of that shape.
+#[derive(Clone, Debug)]
+pub struct LayerNorm {
+    /// The normalised trailing shape.
+    pub shape: Vec<usize>,
+    /// Added to the variance.
+    pub eps: f64,
+}
+
+impl LayerNorm {
+    /// Normalises over trailing axes of the given shape, `eps = 1e-5`.
+    pub fn new(shape: &[usize]) -> Self {
+        LayerNorm { shape: shape.to_vec(), eps: 1e-5 }
+    }
+}
+
+impl<T: Float> Module<T> for LayerNorm {
+    fn init(&self, _: &mut StdRng) -> Params<T> {
+        Params::from_pairs([
+            ("weight".to_string(), Tensor::ones(&self.shape)),
+            ("bias".to_string(), Tensor::zeros(&self.shape)),
+        ])
+    }
+
+    fn forward<'t>(&self, p: &ParamVars<'t, T>, x: Var<'t, T>, _: &mut Context<T>) -> Var<'t, T> {
+        let s = x.shape();
+        assert!(s.ends_with(&self.shape), "LayerNorm: input of shape {s:?} does not end with {:?}", self.shape);
+        let axes: Vec<usize> = (s.len() - self.shape.len()..s.len()).collect();
+        let mean = x.mean_axes(&axes, true);
+        let var = (x - mean).square().mean_axes(&axes, true);
+        (x - mean) / (var + T::of(self.eps)).sqrt() * p.get("weight") + p.get("bias")
+    }
+}

@@ -1,0 +1,154 @@
+//! Losses, each a composite of differentiable ops (so second-order methods can use them).
+//! Every loss takes a [`Reduction`]: the mean or sum over examples, or none (per example).
+
+use metagrad_autodiff::{one_hot, Float, Tensor, Var};
+
+/// How per-example losses combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reduction {
+    /// Mean over examples.
+    Mean,
+    /// Sum over examples.
+    Sum,
+    /// One loss per example (shape `[N]`).
+    None,
+}
+
+/// Reduces per-example losses `[N]`.
+fn reduce<'t, T: Float>(per_example: Var<'t, T>, reduction: Reduction) -> Var<'t, T> {
+    match reduction {
+        Reduction::Mean => per_example.mean(),
+        Reduction::Sum => per_example.sum(),
+        Reduction::None => per_example,
+    }
+}
+
+/// Sums everything but the first axis: `[N, ...] -> [N]`.
+fn per_example<'t, T: Float>(x: Var<'t, T>) -> Var<'t, T> {
+    let axes: Vec<usize> = (1..x.ndim()).collect();
+    if axes.is_empty() {
+        x
+    } else {
+        x.sum_axes(&axes, false)
+    }
+}
+
+fn check_same_shape<T: Float>(what: &str, a: Var<'_, T>, b: Var<'_, T>) {
+    assert_eq!(
+        a.shape(),
+        b.shape(),
+        "{what}: prediction of shape {:?} and target of shape {:?} differ",
+        a.shape(),
+        b.shape()
+    );
+}
+
+/// Squared error `sum (pred - target)^2` per example (the Gaussian negative log-likelihood with
+/// unit variance, up to a factor 1/2 and a constant).
+pub fn mse<'t, T: Float>(prediction: Var<'t, T>, target: Var<'t, T>, reduction: Reduction) -> Var<'t, T> {
+    check_same_shape("mse", prediction, target);
+    let per = per_example((prediction - target).square());
+    // Mean over every element (the usual MSE), not only over examples.
+    match reduction {
+        Reduction::Mean => (prediction - target).square().mean(),
+        _ => reduce(per, reduction),
+    }
+}
+
+/// Huber loss (Huber 1964): quadratic within `delta`, linear beyond, per element, summed per
+/// example (`Mean` averages over all elements).
+pub fn huber<'t, T: Float>(prediction: Var<'t, T>, target: Var<'t, T>, delta: f64, reduction: Reduction) -> Var<'t, T> {
+    check_same_shape("huber", prediction, target);
+    let d = prediction - target;
+    let a = d.abs();
+    let quadratic = d.square() * T::of(0.5);
+    let linear = (a - T::of(0.5 * delta)) * T::of(delta);
+    let inside = a.mask(|v| v <= T::of(delta));
+    let elementwise = metagrad_autodiff::select(&inside, quadratic, linear);
+    match reduction {
+        Reduction::Mean => elementwise.mean(),
+        _ => reduce(per_example(elementwise), reduction),
+    }
+}
+
+/// Binary cross-entropy with logits: `softplus(z) - y z` per element (stable for any `z`).
+pub fn bce_with_logits<'t, T: Float>(logits: Var<'t, T>, target: Var<'t, T>, reduction: Reduction) -> Var<'t, T> {
+    check_same_shape("bce_with_logits", logits, target);
+    let elementwise = logits.softplus() - target * logits;
+    match reduction {
+        Reduction::Mean => elementwise.mean(),
+        _ => reduce(per_example(elementwise), reduction),
+    }
+}
+
+/// Negative log-likelihood of class indices from log-probabilities `[N, C]`.
+///
+/// # Panics
+/// If the counts differ or a label is not below `C`.
+pub fn nll<'t, T: Float>(log_probs: Var<'t, T>, labels: &[usize], reduction: Reduction) -> Var<'t, T> {
+    let s = log_probs.shape();
+    assert!(s.len() == 2 && s[0] == labels.len(), "nll: log-probabilities of shape {s:?} for {} labels", labels.len());
+    let targets = log_probs.constant(one_hot(labels, s[1]));
+    reduce(-(log_probs * targets).sum_axes(&[1], false), reduction)
+}
+
+/// Targets for [`cross_entropy`].
+#[derive(Clone, Copy, Debug)]
+pub enum Targets<'a, 't, T: Float> {
+    /// Class indices.
+    Classes(&'a [usize]),
+    /// A distribution per example, `[N, C]`.
+    Soft(Var<'t, T>),
+}
+
+/// Cross-entropy from logits `[N, C]`: `-sum_c q_c log softmax(z)_c`, with `q` the one-hot
+/// (or soft) targets, smoothed as `(1 - s) q + s / C` when `label_smoothing = s > 0`
+/// (Szegedy et al. 2016).
+pub fn cross_entropy<'a, 't, T: Float>(
+    logits: Var<'t, T>,
+    targets: Targets<'a, 't, T>,
+    label_smoothing: f64,
+    reduction: Reduction,
+) -> Var<'t, T> {
+    let s = logits.shape();
+    assert_eq!(s.len(), 2, "cross_entropy: logits of shape {s:?} are not [N, C]");
+    let q = match targets {
+        Targets::Classes(labels) => {
+            assert_eq!(labels.len(), s[0], "cross_entropy: {} labels for {} examples", labels.len(), s[0]);
+            logits.constant(one_hot(labels, s[1]))
+        }
+        Targets::Soft(q) => {
+            check_same_shape("cross_entropy", logits, q);
+            q
+        }
+    };
+    let q =
+        if label_smoothing > 0.0 { q * T::of(1.0 - label_smoothing) + T::of(label_smoothing / s[1] as f64) } else { q };
+    reduce(-(logits.log_softmax(1) * q).sum_axes(&[1], false), reduction)
+}
+
+/// KL divergence `KL(p || q) = sum p (log p - log q)` from `log_q` and target probabilities `p`,
+/// summed per example (terms with `p = 0` count as 0). `p` is a fixed target: gradients flow
+/// into `log_q` only.
+pub fn kl_div<'t, T: Float>(log_q: Var<'t, T>, p: Var<'t, T>, reduction: Reduction) -> Var<'t, T> {
+    check_same_shape("kl_div", log_q, p);
+    let p = p.detach();
+    let log_p = p.constant(p.value().map(|v| if v > T::zero() { v.ln() } else { T::zero() }));
+    reduce(per_example(p * (log_p - log_q)), reduction)
+}
+
+/// Accuracy of logits `[N, C]` against labels (not differentiable).
+pub fn accuracy<T: Float>(logits: &Tensor<T>, labels: &[usize]) -> f64 {
+    let classes = logits.shape()[1];
+    let values = logits.to_vec();
+    let correct = labels
+        .iter()
+        .enumerate()
+        .filter(|(i, &label)| {
+            let row = &values[i * classes..(i + 1) * classes];
+            let best = (0..classes).fold(0, |b, c| if row[c] > row[b] { c } else { b });
+            best == label
+        })
+        .count();
+    correct as f64 / labels.len().max(1) as f64
+}

@@ -1,0 +1,361 @@
+//! Optimisers on [`Params`] (outside any tape), learning-rate schedules, gradient clipping,
+//! parameter groups, and the differentiable SGD step that inner loops record on a tape.
+
+use crate::{ParamVars, Params};
+use metagrad_autodiff::{Float, Tensor, Var};
+
+/// Per-parameter learning-rate scales by name prefix: `0.0` freezes, `0.1` fine-tunes slowly.
+/// The first matching prefix wins; names matching none get scale 1.
+#[derive(Clone, Debug, Default)]
+pub struct ParamGroups {
+    groups: Vec<(String, f64)>,
+}
+
+impl ParamGroups {
+    /// Every parameter at the base rate.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parameters whose names start with `prefix` get `scale` times the base rate.
+    pub fn scale(mut self, prefix: &str, scale: f64) -> Self {
+        self.groups.push((prefix.to_string(), scale));
+        self
+    }
+
+    /// Parameters whose names start with `prefix` are not updated.
+    pub fn freeze(self, prefix: &str) -> Self {
+        self.scale(prefix, 0.0)
+    }
+
+    fn scale_of(&self, name: &str) -> f64 {
+        self.groups.iter().find(|(p, _)| name.starts_with(p.as_str())).map_or(1.0, |(_, s)| *s)
+    }
+}
+
+/// An optimiser: updates parameters in place from gradients of the same layout.
+pub trait Optimizer<T: Float> {
+    /// One update. `grads` must have the names and shapes of `params`.
+    fn step(&mut self, params: &mut Params<T>, grads: &Params<T>);
+    /// The base learning rate.
+    fn learning_rate(&self) -> f64;
+    /// Sets the base learning rate (schedules call this).
+    fn set_learning_rate(&mut self, lr: f64);
+}
+
+/// Applies `update(name, index in params, value, grad) -> new value` to every parameter whose
+/// group scale is not zero.
+fn for_each<T: Float>(
+    params: &mut Params<T>,
+    grads: &Params<T>,
+    groups: &ParamGroups,
+    mut update: impl FnMut(usize, f64, &Tensor<T>, &Tensor<T>) -> Tensor<T>,
+) {
+    let names: Vec<String> = params.names().map(str::to_string).collect();
+    for (k, name) in names.iter().enumerate() {
+        let grad = grads.get(name).unwrap_or_else(|| panic!("optimizer: no gradient for `{name}`"));
+        let value = params.get(name).expect("own name");
+        assert_eq!(
+            value.shape(),
+            grad.shape(),
+            "optimizer: gradient of `{name}` has shape {:?}, the parameter {:?}",
+            grad.shape(),
+            value.shape()
+        );
+        let scale = groups.scale_of(name);
+        if scale != 0.0 {
+            let new = update(k, scale, value, grad);
+            params.insert(name.clone(), new);
+        }
+    }
+}
+
+fn zeros_like<T: Float>(params: &Params<T>) -> Vec<Tensor<T>> {
+    params.tensors().map(|t| Tensor::zeros(t.shape())).collect()
+}
+
+/// Stochastic gradient descent with momentum (Polyak; Nesterov as an option) and L2 weight decay.
+#[derive(Clone, Debug)]
+pub struct Sgd<T: Float> {
+    /// Learning rate.
+    pub lr: f64,
+    /// Momentum coefficient (0 for plain SGD).
+    pub momentum: f64,
+    /// Nesterov's look-ahead form.
+    pub nesterov: bool,
+    /// L2 penalty added to the gradient.
+    pub weight_decay: f64,
+    /// Learning-rate scales by parameter name.
+    pub groups: ParamGroups,
+    velocity: Vec<Tensor<T>>,
+}
+
+impl<T: Float> Sgd<T> {
+    /// Plain SGD.
+    pub fn new(lr: f64) -> Self {
+        Sgd { lr, momentum: 0.0, nesterov: false, weight_decay: 0.0, groups: ParamGroups::new(), velocity: Vec::new() }
+    }
+
+    /// With momentum.
+    pub fn with_momentum(mut self, momentum: f64, nesterov: bool) -> Self {
+        self.momentum = momentum;
+        self.nesterov = nesterov;
+        self
+    }
+}
+
+impl<T: Float> Optimizer<T> for Sgd<T> {
+    fn step(&mut self, params: &mut Params<T>, grads: &Params<T>) {
+        if self.velocity.len() != params.len() {
+            self.velocity = zeros_like(params);
+        }
+        let (lr, mu, wd, nesterov) = (T::of(self.lr), T::of(self.momentum), T::of(self.weight_decay), self.nesterov);
+        let velocity = &mut self.velocity;
+        for_each(params, grads, &self.groups, |k, scale, w, g| {
+            let g = g.zip_map(w, |g, w| g + wd * w);
+            velocity[k] = velocity[k].zip_map(&g, |v, g| mu * v + g);
+            let direction = if nesterov { g.zip_map(&velocity[k], |g, v| g + mu * v) } else { velocity[k].clone() };
+            w.zip_map(&direction, |w, d| w - lr * T::of(scale) * d)
+        });
+    }
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}
+
+/// Adam (Kingma & Ba 2015) and, with `decoupled`, AdamW (Loshchilov & Hutter 2019).
+#[derive(Clone, Debug)]
+pub struct Adam<T: Float> {
+    /// Learning rate.
+    pub lr: f64,
+    /// First- and second-moment decay.
+    pub betas: (f64, f64),
+    /// Added to the denominator.
+    pub eps: f64,
+    /// Weight decay: L2 in the gradient (Adam) or decoupled from it (AdamW).
+    pub weight_decay: f64,
+    /// AdamW's decoupled weight decay.
+    pub decoupled: bool,
+    /// Learning-rate scales by parameter name.
+    pub groups: ParamGroups,
+    moments: Vec<(Tensor<T>, Tensor<T>)>,
+    steps: i32,
+}
+
+impl<T: Float> Adam<T> {
+    /// Adam with betas (0.9, 0.999) and eps 1e-8.
+    pub fn new(lr: f64) -> Self {
+        Adam {
+            lr,
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.0,
+            decoupled: false,
+            groups: ParamGroups::new(),
+            moments: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    /// AdamW with the given decoupled weight decay.
+    pub fn adamw(lr: f64, weight_decay: f64) -> Self {
+        Adam { weight_decay, decoupled: true, ..Self::new(lr) }
+    }
+}
+
+impl<T: Float> Optimizer<T> for Adam<T> {
+    fn step(&mut self, params: &mut Params<T>, grads: &Params<T>) {
+        if self.moments.len() != params.len() {
+            self.moments = zeros_like(params).into_iter().map(|z| (z.clone(), z)).collect();
+            self.steps = 0;
+        }
+        self.steps += 1;
+        let (b1, b2) = self.betas;
+        let correction1 = 1.0 - b1.powi(self.steps);
+        let correction2 = 1.0 - b2.powi(self.steps);
+        let (lr, eps, wd, decoupled) = (self.lr, T::of(self.eps), T::of(self.weight_decay), self.decoupled);
+        let (b1t, b2t) = (T::of(b1), T::of(b2));
+        let moments = &mut self.moments;
+        for_each(params, grads, &self.groups, |k, scale, w, g| {
+            let g = if decoupled { g.clone() } else { g.zip_map(w, |g, w| g + wd * w) };
+            let (m, v) = &mut moments[k];
+            *m = m.zip_map(&g, |m, g| b1t * m + (T::one() - b1t) * g);
+            *v = v.zip_map(&g, |v, g| b2t * v + (T::one() - b2t) * g * g);
+            let step_size = T::of(lr * scale / correction1);
+            let denom = v.map(|v| (v / T::of(correction2)).sqrt() + eps);
+            let decayed = if decoupled { w.map(|w| w - T::of(lr * scale) * wd * w) } else { w.clone() };
+            let update = m.zip_map(&denom, |m, d| m / d);
+            decayed.zip_map(&update, |w, u| w - step_size * u)
+        });
+    }
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}
+
+/// RMSProp (Tieleman & Hinton 2012): `v = rho v + (1 - rho) g^2`, `w -= lr g / (sqrt(v) + eps)`.
+#[derive(Clone, Debug)]
+pub struct RmsProp<T: Float> {
+    /// Learning rate.
+    pub lr: f64,
+    /// Decay of the squared-gradient average.
+    pub rho: f64,
+    /// Added to the denominator.
+    pub eps: f64,
+    /// Learning-rate scales by parameter name.
+    pub groups: ParamGroups,
+    squares: Vec<Tensor<T>>,
+}
+
+impl<T: Float> RmsProp<T> {
+    /// `rho = 0.99`, `eps = 1e-8`.
+    pub fn new(lr: f64) -> Self {
+        RmsProp { lr, rho: 0.99, eps: 1e-8, groups: ParamGroups::new(), squares: Vec::new() }
+    }
+}
+
+impl<T: Float> Optimizer<T> for RmsProp<T> {
+    fn step(&mut self, params: &mut Params<T>, grads: &Params<T>) {
+        if self.squares.len() != params.len() {
+            self.squares = zeros_like(params);
+        }
+        let (lr, rho, eps) = (self.lr, T::of(self.rho), T::of(self.eps));
+        let squares = &mut self.squares;
+        for_each(params, grads, &self.groups, |k, scale, w, g| {
+            squares[k] = squares[k].zip_map(g, |v, g| rho * v + (T::one() - rho) * g * g);
+            let update = g.zip_map(&squares[k], |g, v| g / (v.sqrt() + eps));
+            w.zip_map(&update, |w, u| w - T::of(lr * scale) * u)
+        });
+    }
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}
+
+/// Adagrad (Duchi et al. 2011): `s += g^2`, `w -= lr g / (sqrt(s) + eps)`.
+#[derive(Clone, Debug)]
+pub struct Adagrad<T: Float> {
+    /// Learning rate.
+    pub lr: f64,
+    /// Added to the denominator.
+    pub eps: f64,
+    /// Learning-rate scales by parameter name.
+    pub groups: ParamGroups,
+    sums: Vec<Tensor<T>>,
+}
+
+impl<T: Float> Adagrad<T> {
+    /// `eps = 1e-10`.
+    pub fn new(lr: f64) -> Self {
+        Adagrad { lr, eps: 1e-10, groups: ParamGroups::new(), sums: Vec::new() }
+    }
+}
+
+impl<T: Float> Optimizer<T> for Adagrad<T> {
+    fn step(&mut self, params: &mut Params<T>, grads: &Params<T>) {
+        if self.sums.len() != params.len() {
+            self.sums = zeros_like(params);
+        }
+        let (lr, eps) = (self.lr, T::of(self.eps));
+        let sums = &mut self.sums;
+        for_each(params, grads, &self.groups, |k, scale, w, g| {
+            sums[k] = sums[k].zip_map(g, |s, g| s + g * g);
+            let update = g.zip_map(&sums[k], |g, s| g / (s.sqrt() + eps));
+            w.zip_map(&update, |w, u| w - T::of(lr * scale) * u)
+        });
+    }
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+}
+
+/// A learning rate as a function of the step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Schedule {
+    /// `base * gamma^(step / every)`.
+    Step {
+        /// Steps between decays.
+        every: usize,
+        /// Decay factor.
+        gamma: f64,
+    },
+    /// `base * gamma^step`.
+    Exponential {
+        /// Decay per step.
+        gamma: f64,
+    },
+    /// Linear warm-up to `base`, then cosine decay to `floor` at `total` (Loshchilov & Hutter 2017).
+    CosineWarmup {
+        /// Warm-up steps.
+        warmup: usize,
+        /// Total steps.
+        total: usize,
+        /// Final rate.
+        floor: f64,
+    },
+}
+
+impl Schedule {
+    /// The rate at `step` for base rate `base`.
+    pub fn at(&self, base: f64, step: usize) -> f64 {
+        match *self {
+            Schedule::Step { every, gamma } => base * gamma.powi((step / every.max(1)) as i32),
+            Schedule::Exponential { gamma } => base * gamma.powi(step as i32),
+            Schedule::CosineWarmup { warmup, total, floor } => {
+                if step < warmup {
+                    base * (step + 1) as f64 / warmup as f64
+                } else {
+                    let t = ((step - warmup) as f64 / (total.saturating_sub(warmup)).max(1) as f64).min(1.0);
+                    floor + (base - floor) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+                }
+            }
+        }
+    }
+}
+
+/// Scales `grads` so that their global L2 norm is at most `max_norm`; returns the norm before.
+pub fn clip_grad_norm<T: Float>(grads: &mut Params<T>, max_norm: f64) -> f64 {
+    let norm = grads.l2_norm().to_f64().unwrap_or(f64::INFINITY);
+    if norm > max_norm && norm.is_finite() {
+        let factor = T::of(max_norm / norm);
+        *grads = grads.map(|g| g.map(|v| v * factor));
+    }
+    norm
+}
+
+/// One SGD step recorded on the tape, `theta' = theta - lr * g`, for inner loops that are
+/// differentiated through (MAML). `grads` are in the order of `params.vars()`.
+pub fn sgd_step<'t, T: Float>(params: &ParamVars<'t, T>, grads: &[Var<'t, T>], lr: T) -> ParamVars<'t, T> {
+    let vars = params.vars();
+    assert_eq!(vars.len(), grads.len(), "sgd_step: {} parameters but {} gradients", vars.len(), grads.len());
+    ParamVars::from_pairs(
+        params.names().into_iter().zip(vars.iter().zip(grads)).map(|(n, (w, g))| (n, *w - *g * lr)).collect(),
+    )
+}
+
+/// Meta-SGD's step (Li et al. 2017): `theta' = theta - alpha (.) g` with a learned rate tensor
+/// `alpha` per parameter (same names and shapes), itself a leaf that takes gradients.
+pub fn meta_sgd_step<'t, T: Float>(
+    params: &ParamVars<'t, T>,
+    grads: &[Var<'t, T>],
+    rates: &ParamVars<'t, T>,
+) -> ParamVars<'t, T> {
+    let vars = params.vars();
+    assert_eq!(vars.len(), grads.len(), "meta_sgd_step: {} parameters but {} gradients", vars.len(), grads.len());
+    let names = params.names();
+    ParamVars::from_pairs(
+        names.iter().zip(vars.iter().zip(grads)).map(|(n, (w, g))| (n.clone(), *w - *g * rates.get(n))).collect(),
+    )
+}
