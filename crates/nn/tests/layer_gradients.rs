@@ -1,7 +1,8 @@
 //! Every layer and loss, checked against central differences to first and second order in
+//! f64, with respect to both its input and its parameters.
+
 // `&[x.clone()]` reads better here than `std::slice::from_ref(&x)`.
 #![allow(clippy::cloned_ref_to_slice_refs)]
-//! f64, with respect to both its input and its parameters.
 
 use metagrad_autodiff::check::{function, gradcheck, gradgradcheck, Tolerance};
 use metagrad_autodiff::{Tensor, Var};
