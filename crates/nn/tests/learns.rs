@@ -4,7 +4,9 @@ use metagrad_autodiff::check::{gradcheck, gradgradcheck, Tolerance};
 use metagrad_autodiff::{Float, Tape, Tensor};
 use metagrad_nn::layers::{Activation, Linear};
 use metagrad_nn::loss::{self, Reduction, Targets};
-use metagrad_nn::optim::{clip_grad_norm, meta_sgd_step, sgd_step, Adagrad, Adam, Optimizer, ParamGroups, RmsProp, Schedule, Sgd};
+use metagrad_nn::optim::{
+    clip_grad_norm, meta_sgd_step, sgd_step, Adagrad, Adam, Optimizer, ParamGroups, RmsProp, Schedule, Sgd,
+};
 use metagrad_nn::{checkpoint, Context, Module, ParamVars, Params, Sequential};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -26,11 +28,23 @@ fn two_moons(n: usize, seed: u64) -> (Tensor<f64>, Vec<usize>) {
 }
 
 fn mlp() -> Sequential<f64> {
-    Sequential::default().push(Linear::new(2, 32)).push(Activation::Tanh).push(Linear::new(32, 32)).push(Activation::Tanh).push(Linear::new(32, 2))
+    Sequential::default()
+        .push(Linear::new(2, 32))
+        .push(Activation::Tanh)
+        .push(Linear::new(32, 32))
+        .push(Activation::Tanh)
+        .push(Linear::new(32, 2))
 }
 
 /// Full-batch training; returns (first loss, last loss, final accuracy).
-fn train(net: &Sequential<f64>, params: &mut Params<f64>, optimizer: &mut dyn Optimizer<f64>, x: &Tensor<f64>, labels: &[usize], steps: usize) -> (f64, f64, f64) {
+fn train(
+    net: &Sequential<f64>,
+    params: &mut Params<f64>,
+    optimizer: &mut dyn Optimizer<f64>,
+    x: &Tensor<f64>,
+    labels: &[usize],
+    steps: usize,
+) -> (f64, f64, f64) {
     let mut first = None;
     let mut last = 0.0;
     for _ in 0..steps {
@@ -112,9 +126,14 @@ fn frozen_groups_do_not_move_and_schedules_follow_their_formulas() {
 /// learned rates.
 #[test]
 fn differentiable_inner_steps() {
-    fn inner_then_outer<'t, T: Float>(w: metagrad_autodiff::Var<'t, T>, rate: metagrad_autodiff::Var<'t, T>, meta: bool) -> metagrad_autodiff::Var<'t, T> {
+    fn inner_then_outer<'t, T: Float>(
+        w: metagrad_autodiff::Var<'t, T>,
+        rate: metagrad_autodiff::Var<'t, T>,
+        meta: bool,
+    ) -> metagrad_autodiff::Var<'t, T> {
         let tape = w.tape();
-        let x = tape.constant(Tensor::from_vec(&[3, 2], vec![0.5, -1.0, 1.5, 0.3, -0.7, 0.9].into_iter().map(T::of).collect()));
+        let x = tape
+            .constant(Tensor::from_vec(&[3, 2], vec![0.5, -1.0, 1.5, 0.3, -0.7, 0.9].into_iter().map(T::of).collect()));
         let y = tape.constant(Tensor::from_vec(&[3, 1], vec![1.0, -1.0, 0.5].into_iter().map(T::of).collect()));
         let p = ParamVars::from_pairs(vec![("w".to_string(), w)]);
         let support = (x.matmul(p.get("w")).tanh() - y).square().mean();
