@@ -55,7 +55,7 @@ fn small_cnn_reaches_98_percent() {
             let p = params.on(&tape);
             let logits = net.forward(&p, tape.constant(x), &mut Context::train(Params::new(), step));
             let l = loss::cross_entropy(logits, Targets::Classes(&y), 0.0, Reduction::Mean);
-            if step % 200 == 0 {
+            if step.is_multiple_of(200) {
                 eprintln!("step {step:4}: loss {:.4} ({:.1?})", l.item(), start.elapsed());
             }
             let grads = p.grad(l);
