@@ -7,6 +7,8 @@ pub use metagrad_autodiff as autodiff;
 pub use metagrad_data as data;
 /// The CPU kernels (GEMM) under the engine.
 pub use metagrad_kernels as kernels;
+/// Parameters, layers, losses, optimisers, checkpoints.
+pub use metagrad_nn as nn;
 
 pub use metagrad_autodiff::{check, Float, Grads, Op, Tape, Tensor, Var};
 
@@ -14,6 +16,7 @@ pub use metagrad_autodiff::{check, Float, Grads, Op, Tape, Tensor, Var};
 pub mod prelude {
     pub use metagrad_autodiff::check::{gradcheck, gradgradcheck, Tolerance};
     pub use metagrad_autodiff::{concat, select, stack, Float, Tape, Tensor, Var};
+    pub use metagrad_nn::{Context, Module, ParamVars, Params, Sequential};
 }
 
 /// The book's chapters, compiled and run as doctests so their code cannot rot.
