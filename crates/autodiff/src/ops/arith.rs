@@ -1,10 +1,23 @@
 //! Arithmetic: add, sub, mul, div, neg, and the scalar forms `x + c`, `x * c`.
 //!
-//! The binary primitives act on operands of one shape; the public methods first broadcast
-//! both operands to a common shape with `broadcast_to`, whose VJP (`sum_to`) then undoes the
-//! broadcast on the way back. So no arithmetic VJP needs to know about broadcasting.
+//! The binary primitives broadcast their operands (NumPy rules) while computing, reading the
+//! smaller operand through a stride-0 view rather than copying it out to full size. Their VJPs
+//! sum each cotangent back to its operand's shape with `sum_to`, the adjoint of broadcasting
+//! (and the identity when no broadcasting happened).
 
-use crate::{Float, Grads, Op, Tensor, Var};
+use crate::{broadcast_shape, Float, Grads, Op, Tensor, Var};
+use ndarray::Zip;
+
+/// `f` elementwise over two tensors that broadcast together.
+fn zip_broadcast<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: impl Fn(T, T) -> T) -> Tensor<T> {
+    if a.shape() == b.shape() {
+        return a.zip_map(b, f);
+    }
+    let shape = broadcast_shape(a.shape(), b.shape()).expect("checked when the op was applied");
+    let a = a.array().broadcast(shape.as_slice()).expect("broadcasts");
+    let b = b.array().broadcast(shape.as_slice()).expect("broadcasts");
+    Tensor::from_array(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
+}
 
 pub(crate) struct Add;
 impl<T: Float> Op<T> for Add {
@@ -12,10 +25,10 @@ impl<T: Float> Op<T> for Add {
         "add"
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
-        x[0].zip_map(x[1], |a, b| a + b)
+        zip_broadcast(x[0], x[1], |a, b| a + b)
     }
-    fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
-        vec![Some(g), Some(g)]
+    fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, wants: &[bool]) -> Grads<'t, T> {
+        vec![wants[0].then(|| g.sum_to(&x[0].shape())), wants[1].then(|| g.sum_to(&x[1].shape()))]
     }
 }
 
@@ -25,10 +38,10 @@ impl<T: Float> Op<T> for Sub {
         "sub"
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
-        x[0].zip_map(x[1], |a, b| a - b)
+        zip_broadcast(x[0], x[1], |a, b| a - b)
     }
-    fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, wants: &[bool]) -> Grads<'t, T> {
-        vec![Some(g), wants[1].then(|| -g)]
+    fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, wants: &[bool]) -> Grads<'t, T> {
+        vec![wants[0].then(|| g.sum_to(&x[0].shape())), wants[1].then(|| (-g).sum_to(&x[1].shape()))]
     }
 }
 
@@ -38,11 +51,11 @@ impl<T: Float> Op<T> for Mul {
         "mul"
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
-        x[0].zip_map(x[1], |a, b| a * b)
+        zip_broadcast(x[0], x[1], |a, b| a * b)
     }
     // d(ab) = b da + a db
     fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, wants: &[bool]) -> Grads<'t, T> {
-        vec![wants[0].then(|| g * x[1]), wants[1].then(|| g * x[0])]
+        vec![wants[0].then(|| (g * x[1]).sum_to(&x[0].shape())), wants[1].then(|| (g * x[0]).sum_to(&x[1].shape()))]
     }
 }
 
@@ -52,11 +65,14 @@ impl<T: Float> Op<T> for Div {
         "div"
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
-        x[0].zip_map(x[1], |a, b| a / b)
+        zip_broadcast(x[0], x[1], |a, b| a / b)
     }
     // d(a/b) = da / b - (a/b) db / b
     fn vjp<'t>(&self, x: &[Var<'t, T>], out: Var<'t, T>, g: Var<'t, T>, wants: &[bool]) -> Grads<'t, T> {
-        vec![wants[0].then(|| g / x[1]), wants[1].then(|| -(g * out) / x[1])]
+        vec![
+            wants[0].then(|| (g / x[1]).sum_to(&x[0].shape())),
+            wants[1].then(|| (-(g * out) / x[1]).sum_to(&x[1].shape())),
+        ]
     }
 }
 
@@ -100,10 +116,14 @@ impl<T: Float> Op<T> for MulScalar<T> {
 }
 
 impl<'t, T: Float> Var<'t, T> {
-    /// Broadcasts both operands to their common shape, then applies a same-shape primitive.
+    /// Applies a broadcasting binary primitive after checking that the shapes broadcast.
     pub(crate) fn broadcasting(self, other: Self, op: impl Op<T>) -> Self {
-        let (a, b) = self.broadcast_pair(other, op.name());
-        self.tape.apply(op, &[a, b])
+        let same = self.tape.with_value(self.id, |a| other.tape.with_value(other.id, |b| a.shape() == b.shape()));
+        if !same {
+            let (a, b) = (self.shape(), other.shape());
+            assert!(broadcast_shape(&a, &b).is_some(), "{}: shapes {a:?} and {b:?} do not broadcast", op.name());
+        }
+        self.tape.apply(op, &[self, other])
     }
 
     /// `self + c` for a scalar `c`.
