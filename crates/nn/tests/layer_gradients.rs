@@ -171,3 +171,78 @@ fn cross_entropy_matches_its_formula() {
     let expected = -(3.0 - (1f64.exp() + 2f64.exp() + 3f64.exp()).ln());
     assert!((ce - expected).abs() < 1e-12);
 }
+
+mod sequence_and_graph_layers {
+    use super::*;
+    use metagrad_nn::layers::{
+        normalized_adjacency, Aggregation, CellKind, ConvTranspose2d, GraphConv, MultiHeadAttention, Recurrent,
+        Residual, TransformerBlock, Upsample,
+    };
+
+    /// Checks `f(input, params...)` to first and second order.
+    fn check_with_params(
+        params: &Params<f64>,
+        x: Tensor<f64>,
+        f: impl for<'t> Fn(&ParamVars<'t, f64>, Var<'t, f64>) -> Var<'t, f64>,
+    ) {
+        let names: Vec<String> = params.names().map(str::to_string).collect();
+        let mut inputs = vec![x];
+        inputs.extend(params.tensors().cloned());
+        let g =
+            function(|v| f(&ParamVars::from_pairs(names.iter().cloned().zip(v[1..].iter().copied()).collect()), v[0]));
+        gradcheck(g, &inputs, &Tolerance::default()).assert_passed();
+        gradgradcheck(g, &inputs, &Tolerance::default()).assert_passed();
+    }
+
+    #[test]
+    fn recurrent_cells_through_time() {
+        for kind in [CellKind::Rnn, CellKind::Lstm, CellKind::Gru] {
+            let cell = Recurrent { kind, inputs: 2, hidden: 3 };
+            let params = cell.init(&mut StdRng::seed_from_u64(1));
+            check_with_params(&params, input(&[3, 2, 2], 20), |p, x| cell.unroll(p, x).0);
+        }
+    }
+
+    #[test]
+    fn attention_and_transformer_block() {
+        check_module(&MultiHeadAttention { dim: 4, heads: 2 }, input(&[1, 3, 4], 21), || {
+            Context::train(Params::new(), 0)
+        });
+        check_module(&TransformerBlock { dim: 4, heads: 2, hidden: 6 }, input(&[1, 3, 4], 22), || {
+            Context::train(Params::new(), 0)
+        });
+    }
+
+    #[test]
+    fn transposed_convolution_upsampling_residual() {
+        let deconv = ConvTranspose2d {
+            inputs: 2,
+            outputs: 2,
+            kernel: (3, 3),
+            stride: (2, 2),
+            padding: (1, 1),
+            dilation: (1, 1),
+        };
+        check_module(&deconv, input(&[1, 2, 3, 3], 23), || Context::train(Params::new(), 0));
+        let tape = metagrad_autodiff::Tape::<f64>::new();
+        let params = Module::<f64>::init(&deconv, &mut StdRng::seed_from_u64(0));
+        let y = deconv.forward(
+            &params.on(&tape),
+            tape.constant(input(&[1, 2, 3, 3], 1)),
+            &mut Context::train(Params::new(), 0),
+        );
+        assert_eq!(y.shape(), vec![1, 2, 5, 5]);
+        check_module(&Upsample { scale: (2, 3) }, input(&[1, 2, 2, 2], 24), || Context::train(Params::new(), 0));
+        check_module(&Residual { channels: 2 }, input(&[2, 2, 3, 3], 25), || Context::transductive(0));
+    }
+
+    #[test]
+    fn graph_convolution() {
+        let a_hat: Tensor<f64> = normalized_adjacency(4, &[(0, 1), (1, 2), (2, 3)], Aggregation::Kipf);
+        let layer = GraphConv { inputs: 3, outputs: 2 };
+        let params = layer.init(&mut StdRng::seed_from_u64(2));
+        check_with_params(&params, input(&[4, 3], 26), |p, h| layer.forward(p, h, h.constant(a_hat.clone())));
+        let mean: Tensor<f64> = normalized_adjacency(3, &[(0, 1)], Aggregation::Mean);
+        assert_eq!(mean.to_vec(), vec![0.5, 0.5, 0.0, 0.5, 0.5, 0.0, 0.0, 0.0, 1.0]);
+    }
+}

@@ -1,0 +1,122 @@
+//! Recurrent cells, unrolled through time so that backpropagation through time is ordinary
+//! reverse mode over the unrolled graph (and second order comes with it).
+//!
+//! - RNN (Elman 1990): `h' = tanh(x W + h U + b)`.
+//! - LSTM (Hochreiter & Schmidhuber 1997, with a forget gate): gates `[i, f, g, o] = x W + h U + b`,
+//!   `c' = sigmoid(f) c + sigmoid(i) tanh(g)`, `h' = sigmoid(o) tanh(c')`.
+//! - GRU (Cho et al. 2014): `[r, z] = sigmoid(x W_rz + h U_rz + b_rz)`,
+//!   `n = tanh(x W_n + r (h U_n) + b_n)`, `h' = (1 - z) n + z h`.
+
+use crate::{init, ParamVars, Params};
+use metagrad_autodiff::{Float, Tensor, Var};
+use rand::rngs::StdRng;
+
+/// Which recurrence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    /// Elman RNN with tanh.
+    Rnn,
+    /// Long short-term memory.
+    Lstm,
+    /// Gated recurrent unit.
+    Gru,
+}
+
+/// A recurrent cell mapping `[N, inputs]` and a state to a new state, `hidden` wide.
+#[derive(Clone, Copy, Debug)]
+pub struct Recurrent {
+    /// Which recurrence.
+    pub kind: CellKind,
+    /// Input features.
+    pub inputs: usize,
+    /// Hidden units.
+    pub hidden: usize,
+}
+
+/// A recurrent state: `h`, and the LSTM's cell `c`.
+#[derive(Clone, Copy, Debug)]
+pub struct State<'t, T: Float> {
+    /// Hidden state `[N, hidden]`.
+    pub h: Var<'t, T>,
+    /// LSTM cell state `[N, hidden]` (equal to `h` for the other cells, unused).
+    pub c: Var<'t, T>,
+}
+
+impl Recurrent {
+    fn gates(&self) -> usize {
+        match self.kind {
+            CellKind::Rnn => 1,
+            CellKind::Lstm => 4,
+            CellKind::Gru => 3,
+        }
+    }
+
+    /// `W [inputs, gates*hidden]`, `U [hidden, gates*hidden]`, `b [gates*hidden]`, uniform in
+    /// `+-1/sqrt(hidden)`; the LSTM forget-gate bias starts at 1 (Jozefowicz et al. 2015).
+    pub fn init<T: Float>(&self, rng: &mut StdRng) -> Params<T> {
+        let width = self.gates() * self.hidden;
+        let gain = (1.0f64 / 3.0).sqrt();
+        let mut p = Params::new();
+        p.insert("w", init::kaiming_uniform(&[self.inputs, width], self.hidden, gain, rng));
+        p.insert("u", init::kaiming_uniform(&[self.hidden, width], self.hidden, gain, rng));
+        let mut bias = vec![T::zero(); width];
+        if self.kind == CellKind::Lstm {
+            bias[self.hidden..2 * self.hidden].iter_mut().for_each(|b| *b = T::one());
+        }
+        p.insert("b", Tensor::from_vec(&[width], bias));
+        p
+    }
+
+    /// The zero state for a batch of `n`.
+    pub fn zero_state<'t, T: Float>(&self, like: Var<'t, T>, n: usize) -> State<'t, T> {
+        let zeros = like.constant(Tensor::zeros(&[n, self.hidden]));
+        State { h: zeros, c: zeros }
+    }
+
+    /// One step.
+    pub fn step<'t, T: Float>(&self, p: &ParamVars<'t, T>, x: Var<'t, T>, state: State<'t, T>) -> State<'t, T> {
+        let hidden = self.hidden;
+        let (w, u, b) = (p.get("w"), p.get("u"), p.get("b"));
+        let gate = |z: Var<'t, T>, k: usize| z.narrow(1, k * hidden, hidden);
+        match self.kind {
+            CellKind::Rnn => {
+                let h = (x.matmul(w) + state.h.matmul(u) + b).tanh();
+                State { h, c: h }
+            }
+            CellKind::Lstm => {
+                let z = x.matmul(w) + state.h.matmul(u) + b;
+                let (i, f, g, o) =
+                    (gate(z, 0).sigmoid(), gate(z, 1).sigmoid(), gate(z, 2).tanh(), gate(z, 3).sigmoid());
+                let c = f * state.c + i * g;
+                State { h: o * c.tanh(), c }
+            }
+            CellKind::Gru => {
+                let xw = x.matmul(w) + b;
+                let hu = state.h.matmul(u);
+                let r = (gate(xw, 0) + gate(hu, 0)).sigmoid();
+                let z = (gate(xw, 1) + gate(hu, 1)).sigmoid();
+                let n = (gate(xw, 2) + r * gate(hu, 2)).tanh();
+                let h = n + z * (state.h - n); // (1 - z) n + z h
+                State { h, c: h }
+            }
+        }
+    }
+
+    /// Runs over a sequence `[T, N, inputs]` from the zero state; returns every hidden state
+    /// `[T, N, hidden]` and the final state.
+    pub fn unroll<'t, T: Float>(&self, p: &ParamVars<'t, T>, xs: Var<'t, T>) -> (Var<'t, T>, State<'t, T>) {
+        let s = xs.shape();
+        assert!(
+            s.len() == 3 && s[2] == self.inputs,
+            "Recurrent: sequence of shape {s:?} is not [T, N, {}]",
+            self.inputs
+        );
+        let mut state = self.zero_state(xs, s[1]);
+        let mut outputs = Vec::with_capacity(s[0]);
+        for t in 0..s[0] {
+            state = self.step(p, xs.narrow(0, t, 1).squeeze(0), state);
+            outputs.push(state.h);
+        }
+        (metagrad_autodiff::stack(&outputs, 0), state)
+    }
+}
