@@ -41,6 +41,44 @@ pub trait Optimizer<T: Float> {
     fn learning_rate(&self) -> f64;
     /// Sets the base learning rate (schedules call this).
     fn set_learning_rate(&mut self, lr: f64);
+    /// The running state (moments, step count) as named tensors, `"{slot}.{parameter}"`, for
+    /// a checkpoint ([`crate::checkpoint::save`]). Empty before the first step.
+    fn state(&self, params: &Params<T>) -> Params<T>;
+    /// Restores state saved by [`Optimizer::state`] for parameters laid out like `params`.
+    ///
+    /// # Errors
+    /// Names the first slot that is missing or has the wrong shape.
+    fn load_state(&mut self, params: &Params<T>, state: &Params<T>) -> Result<(), String>;
+}
+
+/// Saves per-parameter slots as `"{slot}.{name}"`.
+fn save_slots<T: Float>(params: &Params<T>, slots: &[(&str, &Vec<Tensor<T>>)]) -> Params<T> {
+    let mut out = Params::new();
+    for (slot, values) in slots {
+        for (name, value) in params.names().zip(values.iter()) {
+            out.insert(format!("{slot}.{name}"), value.clone());
+        }
+    }
+    out
+}
+
+/// Reads the slot `slot` for every parameter of `params` from `state`.
+fn load_slot<T: Float>(params: &Params<T>, state: &Params<T>, slot: &str) -> Result<Vec<Tensor<T>>, String> {
+    params
+        .iter()
+        .map(|(name, value)| {
+            let key = format!("{slot}.{name}");
+            let found = state.get(&key).ok_or_else(|| format!("optimizer state has no `{key}`"))?;
+            if found.shape() != value.shape() {
+                return Err(format!(
+                    "optimizer state `{key}` has shape {:?}, the parameter {:?}",
+                    found.shape(),
+                    value.shape()
+                ));
+            }
+            Ok(found.clone())
+        })
+        .collect()
 }
 
 /// Applies `update(name, index in params, value, grad) -> new value` to every parameter whose
@@ -124,6 +162,13 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
+    fn state(&self, params: &Params<T>) -> Params<T> {
+        save_slots(params, &[("velocity", &self.velocity)])
+    }
+    fn load_state(&mut self, params: &Params<T>, state: &Params<T>) -> Result<(), String> {
+        self.velocity = load_slot(params, state, "velocity")?;
+        Ok(())
+    }
 }
 
 /// Adam (Kingma & Ba 2015) and, with `decoupled`, AdamW (Loshchilov & Hutter 2019).
@@ -197,6 +242,20 @@ impl<T: Float> Optimizer<T> for Adam<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
+    fn state(&self, params: &Params<T>) -> Params<T> {
+        let (m, v): (Vec<Tensor<T>>, Vec<Tensor<T>>) = self.moments.iter().cloned().unzip();
+        let mut out = save_slots(params, &[("m", &m), ("v", &v)]);
+        out.insert("step", Tensor::scalar(T::of(f64::from(self.steps))));
+        out
+    }
+    fn load_state(&mut self, params: &Params<T>, state: &Params<T>) -> Result<(), String> {
+        let m = load_slot(params, state, "m")?;
+        let v = load_slot(params, state, "v")?;
+        let step = state.get("step").filter(|s| s.len() == 1).ok_or("optimizer state has no scalar `step`")?;
+        self.steps = step.item().to_f64().unwrap_or(0.0) as i32;
+        self.moments = m.into_iter().zip(v).collect();
+        Ok(())
+    }
 }
 
 /// RMSProp (Tieleman & Hinton 2012): `v = rho v + (1 - rho) g^2`, `w -= lr g / (sqrt(v) + eps)`.
@@ -239,6 +298,13 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
     }
+    fn state(&self, params: &Params<T>) -> Params<T> {
+        save_slots(params, &[("square", &self.squares)])
+    }
+    fn load_state(&mut self, params: &Params<T>, state: &Params<T>) -> Result<(), String> {
+        self.squares = load_slot(params, state, "square")?;
+        Ok(())
+    }
 }
 
 /// Adagrad (Duchi et al. 2011): `s += g^2`, `w -= lr g / (sqrt(s) + eps)`.
@@ -278,6 +344,13 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
     }
     fn set_learning_rate(&mut self, lr: f64) {
         self.lr = lr;
+    }
+    fn state(&self, params: &Params<T>) -> Params<T> {
+        save_slots(params, &[("sum", &self.sums)])
+    }
+    fn load_state(&mut self, params: &Params<T>, state: &Params<T>) -> Result<(), String> {
+        self.sums = load_slot(params, state, "sum")?;
+        Ok(())
     }
 }
 

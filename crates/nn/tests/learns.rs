@@ -153,3 +153,35 @@ fn differentiable_inner_steps() {
         gradgradcheck(|v| inner_then_outer(v[0], v[1], meta), &[w.clone(), rate.clone()], &tol).assert_passed();
     }
 }
+
+/// Training resumed from a checkpoint of parameters and optimiser state continues exactly as
+/// training that never stopped.
+#[test]
+fn resuming_from_a_checkpoint_is_exact() {
+    let (moons, labels) = two_moons(30, 9);
+    let net = mlp();
+    let dir = std::env::temp_dir().join(format!("metagrad-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let optimisers: Vec<(&str, fn() -> Box<dyn Optimizer<f64>>)> = vec![
+        ("sgd", || Box::new(Sgd::new(0.05).with_momentum(0.9, false))),
+        ("adam", || Box::new(Adam::new(0.01))),
+        ("rmsprop", || Box::new(RmsProp::new(0.005))),
+        ("adagrad", || Box::new(Adagrad::new(0.05))),
+    ];
+    for (name, make) in optimisers {
+        let mut params = net.init(&mut StdRng::seed_from_u64(4));
+        let mut optimizer = make();
+        train(&net, &mut params, optimizer.as_mut(), &moons, &labels, 5);
+        let (params_file, state_file) = (dir.join(format!("{name}.params")), dir.join(format!("{name}.state")));
+        checkpoint::save(&params_file, &params).unwrap();
+        checkpoint::save(&state_file, &optimizer.state(&params)).unwrap();
+        train(&net, &mut params, optimizer.as_mut(), &moons, &labels, 5);
+
+        let mut resumed = checkpoint::load_matching(&params_file, &net.init(&mut StdRng::seed_from_u64(0))).unwrap();
+        let mut fresh = make();
+        fresh.load_state(&resumed, &checkpoint::load(&state_file).unwrap()).unwrap();
+        train(&net, &mut resumed, fresh.as_mut(), &moons, &labels, 5);
+        assert_eq!(resumed, params, "{name}: resumed training differs");
+        assert!(fresh.load_state(&resumed, &Params::new()).unwrap_err().contains("has no"), "{name}");
+    }
+}

@@ -2,7 +2,9 @@
 //! learns to reverse short sequences, and a graph convolution separates planted communities.
 
 use metagrad_autodiff::{Tape, Tensor, Var};
-use metagrad_nn::layers::{normalized_adjacency, Aggregation, CellKind, Embedding, GraphConv, Linear, Recurrent, TransformerBlock};
+use metagrad_nn::layers::{
+    normalized_adjacency, Aggregation, CellKind, Embedding, GraphConv, Linear, Recurrent, TransformerBlock,
+};
 use metagrad_nn::loss::{self, Reduction, Targets};
 use metagrad_nn::optim::{Adam, Optimizer};
 use metagrad_nn::{Context, Module, ParamVars, Params};
@@ -81,12 +83,15 @@ fn transformer_block_learns_to_reverse_sequences() {
         let position_ids: Vec<usize> = (0..n * length).map(|i| i % length).collect();
         let x = tokens.lookup(&p.scoped("tokens"), &flat) + positions.lookup(&p.scoped("positions"), &position_ids);
         let h = block.forward(&p.scoped("block"), x.reshape(&[n, length, dim]), &mut Context::train(Params::new(), 0));
-        let logits = readout.forward(&p.scoped("readout"), h.reshape(&[n * length, dim]), &mut Context::train(Params::new(), 0));
+        let logits =
+            readout.forward(&p.scoped("readout"), h.reshape(&[n * length, dim]), &mut Context::train(Params::new(), 0));
         let targets: Vec<usize> = sequences.iter().flat_map(|s| s.iter().rev().copied()).collect();
         let l = loss::cross_entropy(logits, Targets::Classes(&targets), 0.0, Reduction::Mean);
         (loss::accuracy(&logits.value(), &targets), p.grad(l))
     };
-    let draw = |count: usize, rng: &mut StdRng| -> Vec<Vec<usize>> { (0..count).map(|_| (0..length).map(|_| rng.gen_range(0..vocab)).collect()).collect() };
+    let draw = |count: usize, rng: &mut StdRng| -> Vec<Vec<usize>> {
+        (0..count).map(|_| (0..length).map(|_| rng.gen_range(0..vocab)).collect()).collect()
+    };
     let test = draw(200, &mut StdRng::seed_from_u64(7));
     let before = run(&params, &test).0;
     for _ in 0..600 {
@@ -116,7 +121,10 @@ fn graph_convolution_separates_planted_communities() {
     }
     let a_hat: Tensor<f32> = normalized_adjacency(nodes, &edges, Aggregation::Kipf);
     // Featureless nodes (one-hot ids); labels known for 2 nodes per community only.
-    let features = Tensor::from_vec(&[nodes, nodes], (0..nodes * nodes).map(|k| if k / nodes == k % nodes { 1.0 } else { 0.0 }).collect());
+    let features = Tensor::from_vec(
+        &[nodes, nodes],
+        (0..nodes * nodes).map(|k| if k / nodes == k % nodes { 1.0 } else { 0.0 }).collect(),
+    );
     let (first, second) = (GraphConv { inputs: nodes, outputs: 16 }, GraphConv { inputs: 16, outputs: 2 });
     let mut params: Params<f32> = Params::new();
     params.extend_prefixed("1", first.init(&mut rng));
@@ -125,7 +133,13 @@ fn graph_convolution_separates_planted_communities() {
     let labels: Vec<usize> = labelled.iter().map(|&i| community(i)).collect();
     let mut adam = Adam::new(0.02);
     let layers = (first, second);
-    fn logits_of<'t>(params: &Params<f32>, tape: &'t Tape<f32>, layers: (GraphConv, GraphConv), a_hat: &Tensor<f32>, features: &Tensor<f32>) -> (Var<'t, f32>, ParamVars<'t, f32>) {
+    fn logits_of<'t>(
+        params: &Params<f32>,
+        tape: &'t Tape<f32>,
+        layers: (GraphConv, GraphConv),
+        a_hat: &Tensor<f32>,
+        features: &Tensor<f32>,
+    ) -> (Var<'t, f32>, ParamVars<'t, f32>) {
         let p = params.on(tape);
         let a = tape.constant(a_hat.clone());
         let h = layers.0.forward(&p.scoped("1"), tape.constant(features.clone()), a).relu();
