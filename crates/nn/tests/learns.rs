@@ -162,7 +162,8 @@ fn resuming_from_a_checkpoint_is_exact() {
     let net = mlp();
     let dir = std::env::temp_dir().join(format!("metagrad-resume-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let optimisers: Vec<(&str, fn() -> Box<dyn Optimizer<f64>>)> = vec![
+    type Make = fn() -> Box<dyn Optimizer<f64>>;
+    let optimisers: Vec<(&str, Make)> = vec![
         ("sgd", || Box::new(Sgd::new(0.05).with_momentum(0.9, false))),
         ("adam", || Box::new(Adam::new(0.01))),
         ("rmsprop", || Box::new(RmsProp::new(0.005))),
