@@ -90,6 +90,17 @@ pub fn to_safetensors<T: Float>(params: &Params<T>) -> Vec<u8> {
 }
 
 /// Writes `params` to `path` atomically.
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::{checkpoint, Params};
+///
+/// let params = Params::from_pairs([("layer.weight".to_string(), Tensor::<f32>::ones(&[2, 3]))]);
+/// let path = std::env::temp_dir().join(format!("doc-{}.safetensors", std::process::id()));
+/// checkpoint::save(&path, &params)?;
+/// assert_eq!(checkpoint::load_matching(&path, &params)?, params);
+/// # Ok::<(), checkpoint::CheckpointError>(())
+/// ```
 pub fn save<T: Float>(path: &Path, params: &Params<T>) -> Result<(), CheckpointError> {
     let io = |source| CheckpointError::Io { path: path.to_path_buf(), source };
     let bytes = to_safetensors(params);

@@ -101,6 +101,16 @@ pub enum Targets<'a, 't, T: Float> {
     Soft(Var<'t, T>),
 }
 
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::loss::{cross_entropy, Reduction, Targets};
+///
+/// let tape = Tape::<f64>::new();
+/// let logits = tape.var(Tensor::from_vec(&[1, 2], vec![0.0, 0.0]));
+/// let l = cross_entropy(logits, Targets::Classes(&[1]), 0.0, Reduction::Mean);
+/// assert!((l.item() - 2f64.ln()).abs() < 1e-12); // -log(1/2)
+/// ```
+///
 /// Cross-entropy from logits `[N, C]`: `-sum_c q_c log softmax(z)_c`, with `q` the one-hot
 /// (or soft) targets, smoothed as `(1 - s) q + s / C` when `label_smoothing = s > 0`
 /// (Szegedy et al. 2016).

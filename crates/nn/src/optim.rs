@@ -172,6 +172,23 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
 }
 
 /// Adam (Kingma & Ba 2015) and, with `decoupled`, AdamW (Loshchilov & Hutter 2019).
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::optim::{Adam, Optimizer};
+/// use metagrad_nn::Params;
+///
+/// // Minimise (w - 3)^2.
+/// let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(0.0f64))]);
+/// let mut adam = Adam::new(0.1);
+/// for _ in 0..200 {
+///     let tape = Tape::new();
+///     let p = params.on(&tape);
+///     let grads = p.grad((p.get("w") - 3.0).square());
+///     adam.step(&mut params, &grads);
+/// }
+/// assert!((params.get("w").unwrap().item() - 3.0).abs() < 0.05);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Adam<T: Float> {
     /// Learning rate.
@@ -410,6 +427,21 @@ pub fn clip_grad_norm<T: Float>(grads: &mut Params<T>, max_norm: f64) -> f64 {
 
 /// One SGD step recorded on the tape, `theta' = theta - lr * g`, for inner loops that are
 /// differentiated through (MAML). `grads` are in the order of `params.vars()`.
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::optim::sgd_step;
+/// use metagrad_nn::Params;
+///
+/// // L(w) = w^2 at w = 1; one step with lr 0.25 gives w' = w - 0.5 w = 0.5 w;
+/// // the meta-loss w'^2 = 0.25 w^2 has gradient 0.5 w = 0.5 with respect to the original w.
+/// let params = Params::from_pairs([("w".to_string(), Tensor::scalar(1.0f64))]);
+/// let tape = Tape::new();
+/// let p = params.on(&tape);
+/// let adapted = sgd_step(&p, &p.grad_graph(p.get("w").square()), 0.25);
+/// let meta = p.grad(adapted.get("w").square());
+/// assert!((meta.get("w").unwrap().item() - 0.5).abs() < 1e-12);
+/// ```
 pub fn sgd_step<'t, T: Float>(params: &ParamVars<'t, T>, grads: &[Var<'t, T>], lr: T) -> ParamVars<'t, T> {
     let vars = params.vars();
     assert_eq!(vars.len(), grads.len(), "sgd_step: {} parameters but {} gradients", vars.len(), grads.len());

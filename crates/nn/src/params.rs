@@ -105,6 +105,17 @@ impl<T: Float> Params<T> {
     }
 
     /// Lifts every tensor onto `tape` as a leaf that takes gradients (no copy).
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::Params;
+    ///
+    /// let params = Params::from_pairs([("w".to_string(), Tensor::from_vec(&[2], vec![1.0, -2.0]))]);
+    /// let tape = Tape::<f64>::new();
+    /// let p = params.on(&tape);
+    /// let loss = p.get("w").square().sum();
+    /// assert_eq!(p.grad(loss).get("w").unwrap().to_vec(), vec![2.0, -4.0]);
+    /// ```
     pub fn on<'t>(&self, tape: &'t Tape<T>) -> ParamVars<'t, T> {
         let vars = self.entries.iter().map(|(n, v)| (n.clone(), tape.var(v.clone()))).collect();
         ParamVars { vars: Rc::new(vars), prefix: String::new() }

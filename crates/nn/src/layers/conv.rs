@@ -5,6 +5,20 @@ use metagrad_autodiff::{Float, Var};
 use rand::rngs::StdRng;
 
 /// A 2-D convolution with weight `[outputs, inputs, kh, kw]` and bias `[outputs]`.
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::Conv2d;
+/// use metagrad_nn::{Context, Module, Params};
+/// use rand::SeedableRng;
+///
+/// let conv = Conv2d::new(1, 8, 3, 1); // 3x3, padding 1: the size is kept
+/// let params: Params<f32> = conv.init(&mut rand::rngs::StdRng::seed_from_u64(0));
+/// let tape = Tape::new();
+/// let x = tape.constant(Tensor::zeros(&[2, 1, 28, 28]));
+/// let y = conv.forward(&params.on(&tape), x, &mut Context::train(Params::new(), 0));
+/// assert_eq!(y.shape(), vec![2, 8, 28, 28]);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Conv2d {
     /// Input channels.

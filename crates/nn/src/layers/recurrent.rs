@@ -23,6 +23,21 @@ pub enum CellKind {
 }
 
 /// A recurrent cell mapping `[N, inputs]` and a state to a new state, `hidden` wide.
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::{CellKind, Recurrent};
+/// use rand::SeedableRng;
+///
+/// let lstm = Recurrent { kind: CellKind::Lstm, inputs: 3, hidden: 5 };
+/// let params = lstm.init::<f64>(&mut rand::rngs::StdRng::seed_from_u64(0));
+/// let tape = Tape::new();
+/// let p = params.on(&tape);
+/// let (outputs, last) = lstm.unroll(&p, tape.constant(Tensor::zeros(&[7, 2, 3]))); // [T, N, inputs]
+/// assert_eq!((outputs.shape(), last.h.shape()), (vec![7, 2, 5], vec![2, 5]));
+/// let grads = p.grad(outputs.sum()); // backpropagation through time
+/// assert_eq!(grads.len(), 3);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Recurrent {
     /// Which recurrence.
