@@ -159,6 +159,22 @@ proptest! {
         check(|v| v[0].matmul(v[1]).tanh(), &[a, w])?;
     }
 
+    // A general square system (diagonally dominant, so well conditioned, but not symmetric),
+    // and the symmetric ridge system R2D2's head solves: (X X^T + lambda I) W = Y.
+    #[test]
+    fn solve((a, b) in (1usize..5, 1usize..4).prop_flat_map(|(n, m)| (tensor_of(vec![n, n], -1.0, 1.0), tensor_of(vec![n, m], -1.5, 1.5)))) {
+        let n = a.shape()[0];
+        let a = Tensor::from_vec(&[n, n], a.to_vec().iter().enumerate().map(|(i, v)| if i % (n + 1) == 0 { v + 3.0 * n as f64 } else { *v }).collect());
+        check(|v| v[0].solve(v[1]), &[a, b])?;
+    }
+
+    #[test]
+    fn ridge_solve((x, y) in (1usize..4, 1usize..4, 1usize..3).prop_flat_map(|(n, d, m)| (tensor_of(vec![n, d], -1.5, 1.5), tensor_of(vec![n, m], -1.5, 1.5)))) {
+        let n = x.shape()[0];
+        let eye = Tensor::from_vec(&[n, n], (0..n * n).map(|i| if i % (n + 1) == 0 { 0.5 } else { 0.0 }).collect());
+        check(|v| (v[0].matmul(v[0].t()) + v[0].tape().constant(eye.clone())).solve(v[1]), &[x, y])?;
+    }
+
     // ---- shape ----
 
     #[test]

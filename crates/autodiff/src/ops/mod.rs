@@ -17,6 +17,7 @@ mod overload;
 mod reduce;
 mod shape;
 mod slice;
+mod solve;
 mod unary;
 
 pub use compare::{select, Mask};
