@@ -1,0 +1,11 @@
+//! # metagrad-algos
+//!
+//! The learning algorithms that need metagrad's gradients, one file per method, each with its
+//! mathematics and its paper in the file's doc comment.
+//!
+//! - [`meta`]: meta-learning — MAML (second and first order, with an optional checkpointed
+//!   inner loop), Meta-SGD, ANIL, the R2D2 closed-form ridge head, Reptile, and a
+//!   pretrained-then-fine-tuned baseline, all driven by one episode loop.
+#![deny(missing_docs)]
+
+pub mod meta;

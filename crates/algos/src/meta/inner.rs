@@ -1,0 +1,55 @@
+//! Pieces of inner loops that several methods share: a forward pass on a batch, a plain SGD
+//! step off the tape, and predictions along an adaptation trajectory.
+
+use super::Batch;
+use metagrad_autodiff::{Float, Tape, Tensor, Var};
+use metagrad_nn::{Context, Module, ParamVars, Params};
+
+/// The batch's loss under `params`, with batch statistics per task (MAML's transductive
+/// batch-norm: each task normalises with its own statistics, running statistics untouched).
+pub(crate) fn batch_loss<'t, T: Float>(model: &dyn Module<T>, params: &ParamVars<'t, T>, batch: &Batch<T>) -> Var<'t, T> {
+    let tape = params.vars().first().map(|v| v.tape()).expect("a model with parameters");
+    let mut ctx = Context::transductive(0);
+    batch.loss(model.forward(params, tape.constant(batch.inputs.clone()), &mut ctx))
+}
+
+/// The model's output on `inputs` (nothing recorded).
+pub(crate) fn predict<T: Float>(model: &dyn Module<T>, params: &Params<T>, inputs: &Tensor<T>) -> Tensor<T> {
+    let tape = Tape::new();
+    tape.no_grad(|| {
+        let p = params.on(&tape);
+        let mut ctx = Context::transductive(0);
+        model.forward(&p, tape.constant(inputs.clone()), &mut ctx).value()
+    })
+}
+
+/// One SGD step on the support loss, off the tape: `theta - lr * grad L(theta)`.
+pub(crate) fn sgd_step<T: Float>(model: &dyn Module<T>, params: &Params<T>, support: &Batch<T>, lr: f64) -> Params<T> {
+    let tape = Tape::new();
+    let p = params.on(&tape);
+    let grads = p.grad(batch_loss(model, &p, support));
+    params.axpy(T::of(-lr), &grads)
+}
+
+/// Predictions on `inputs` after each step count in `steps`, where `step(i, theta_i)` gives
+/// `theta_{i+1}`; the trajectory is walked once, up to the largest count.
+pub(crate) fn predictions_along<T: Float>(
+    model: &dyn Module<T>,
+    start: Params<T>,
+    inputs: &Tensor<T>,
+    steps: &[usize],
+    mut step: impl FnMut(usize, &Params<T>) -> Params<T>,
+) -> Vec<Tensor<T>> {
+    let last = steps.iter().copied().max().unwrap_or(0);
+    let mut at_step = vec![None; last + 1];
+    let mut theta = start;
+    for i in 0..=last {
+        if steps.contains(&i) {
+            at_step[i] = Some(predict(model, &theta, inputs));
+        }
+        if i < last {
+            theta = step(i, &theta);
+        }
+    }
+    steps.iter().map(|&s| at_step[s].clone().expect("computed above")).collect()
+}

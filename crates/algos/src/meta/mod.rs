@@ -1,0 +1,85 @@
+//! Meta-learning: learning an initialisation (or a learner) from many small tasks so that a
+//! new task is learned from a handful of examples.
+//!
+//! Every method here implements [`MetaMethod`]: the gradient of its meta-objective on one
+//! task, and the predictions it makes on a new task after adapting to that task's support
+//! set. One episode loop ([`meta_step`]) drives them all: the tasks of a meta-batch run in
+//! parallel with rayon, one tape per task, and their gradients are summed in task order, so
+//! the same seed gives the same bits at any thread count.
+//!
+//! | method | file | what adapts in the inner loop | meta-gradient |
+//! |---|---|---|---|
+//! | MAML (second order, first order, checkpointed) | [`maml`] | every parameter | through the inner loop |
+//! | Meta-SGD | [`meta_sgd`] | every parameter, learned per-parameter rates | through the inner loop, rates included |
+//! | ANIL | [`anil`] | the head only | through the head's inner loop |
+//! | R2D2 | [`r2d2`] | a ridge-regression head, in closed form | through the linear solve |
+//! | Reptile | [`reptile`] | every parameter | none: the outer step moves towards the adapted weights |
+//! | pretrained baseline | [`pretrained`] | fine-tuning at test only | plain gradient on all tasks |
+
+pub mod anil;
+mod episode;
+mod inner;
+pub mod maml;
+pub mod meta_sgd;
+pub mod pretrained;
+pub mod r2d2;
+pub mod reptile;
+pub mod sinusoid;
+
+pub use episode::{evaluate, meta_gradient, meta_step, Batch, Episode, MetaStep, Score, Target};
+pub use maml::Maml;
+pub use pretrained::Pretrained;
+pub use r2d2::R2d2;
+pub use reptile::Reptile;
+
+use metagrad_autodiff::{Float, Tensor};
+use metagrad_nn::{Module, Params};
+
+/// The gradient of one task's meta-objective, and that task's query loss.
+#[derive(Clone, Debug)]
+pub struct TaskGradient<T: Float> {
+    /// With respect to every meta-parameter (model and method-specific), same layout.
+    pub grads: Params<T>,
+    /// The query loss after adaptation (before the outer update).
+    pub query_loss: f64,
+}
+
+/// A meta-learning method.
+///
+/// Meta-parameters are one [`Params`]: the model's parameters under their own names, plus the
+/// method's own (Meta-SGD's rates, R2D2's ridge penalty), which [`MetaMethod::init_extra`]
+/// creates, under a prefix the model does not use.
+pub trait MetaMethod<T: Float>: Sync {
+    /// A short name (`"maml"`, `"reptile"`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The method's own meta-parameters for a model with parameters `model` (none by default).
+    fn init_extra(&self, _model: &Params<T>) -> Params<T> {
+        Params::new()
+    }
+
+    /// The gradient of the meta-objective on one task with respect to every meta-parameter.
+    fn task_gradient(&self, model: &dyn Module<T>, meta: &Params<T>, episode: &Episode<T>) -> TaskGradient<T>;
+
+    /// Predictions on `inputs` after adapting to `support` for each step count in `steps`
+    /// (methods without steps, like R2D2's closed form, return the same prediction for each).
+    fn adapted_predictions(
+        &self,
+        model: &dyn Module<T>,
+        meta: &Params<T>,
+        support: &Batch<T>,
+        inputs: &Tensor<T>,
+        steps: &[usize],
+    ) -> Vec<Tensor<T>>;
+}
+
+/// The prefix of method-specific meta-parameters: anything named `"{EXTRA_PREFIX}…"` is not
+/// part of the model.
+pub const EXTRA_PREFIX: &str = "meta.";
+
+/// The model's part of the meta-parameters.
+pub fn model_params<T: Float>(meta: &Params<T>) -> Params<T> {
+    Params::from_pairs(
+        meta.iter().filter(|(n, _)| !n.starts_with(EXTRA_PREFIX)).map(|(n, v)| (n.to_string(), v.clone())),
+    )
+}

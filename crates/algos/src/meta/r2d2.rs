@@ -1,0 +1,110 @@
+//! R2D2: a closed-form ridge-regression head, meta-learned through its solution (Bertinetto,
+//! Henriques, Torr & Vedaldi 2019, "Meta-learning with differentiable closed-form solvers").
+//!
+//! The body `f_phi` maps the `n` support inputs to features `X` (`n x d`, with a column of ones
+//! appended for a bias), and the head is the ridge-regression solution for the support targets
+//! `Y` (`n x m`: values, or one-hot classes):
+//!
+//! ```text
+//! W = argmin_W ||X W - Y||^2 + lambda ||W||^2 = X^T (X X^T + lambda I_n)^{-1} Y.
+//! ```
+//!
+//! The second form (Woodbury's identity) solves an `n x n` system instead of `d x d`, which is
+//! what makes it cheap in the few-shot regime, `n << d`. Query predictions are
+//! `scale * f_phi(x_q) W + offset`; `phi`, `lambda` (as `log lambda`), `scale` and `offset`
+//! are meta-learned by differentiating the query loss through the solve, which the engine's
+//! [`solve`](metagrad_autodiff::Var::solve) op supports to every order.
+//!
+//! There is no inner loop, so "steps" mean nothing here: predictions are the same for every
+//! requested step count.
+
+use super::{Batch, Episode, MetaMethod, Target, TaskGradient, EXTRA_PREFIX};
+use metagrad_autodiff::{concat, one_hot, Float, Tape, Tensor, Var};
+use metagrad_nn::{Context, Module, ParamVars, Params};
+
+/// The ridge head over a body network's features.
+#[derive(Clone, Debug, PartialEq)]
+pub struct R2d2 {
+    /// The initial ridge penalty `lambda` (learned as `log lambda`).
+    pub lambda: f64,
+}
+
+const LOG_LAMBDA: &str = "r2d2.log_lambda";
+const SCALE: &str = "r2d2.scale";
+const OFFSET: &str = "r2d2.offset";
+
+fn extra(name: &str) -> String {
+    format!("{EXTRA_PREFIX}{name}")
+}
+
+impl R2d2 {
+    /// A ridge head starting from penalty `lambda`.
+    pub fn new(lambda: f64) -> Self {
+        R2d2 { lambda }
+    }
+
+    /// Predictions on `inputs` of the ridge head fitted to `support`, on the tape of `all`
+    /// (every meta-parameter, lifted: the body's and the head's own).
+    pub fn predictions<'t, T: Float>(
+        &self,
+        body: &dyn Module<T>,
+        all: &ParamVars<'t, T>,
+        support: &Batch<T>,
+        inputs: &Tensor<T>,
+    ) -> Var<'t, T> {
+        let tape = all.vars()[0].tape();
+        let model = ParamVars::from_pairs(
+            all.names().into_iter().zip(all.vars()).filter(|(n, _)| !n.starts_with(EXTRA_PREFIX)).collect(),
+        );
+        let features = |x: &Tensor<T>| {
+            let f = body.forward(&model, tape.constant(x.clone()), &mut Context::transductive(0));
+            let ones = tape.constant(Tensor::ones(&[f.shape()[0], 1]));
+            concat(&[f, ones], 1)
+        };
+        let (xs, xq) = (features(&support.inputs), features(inputs));
+        let n = support.len();
+        let y = match &support.target {
+            Target::Values(v) => tape.constant(v.clone()),
+            Target::Classes(c) => tape.constant(one_hot(c, c.iter().max().map_or(0, |m| m + 1))),
+        };
+        let eye = tape.constant(Tensor::from_vec(&[n, n], (0..n * n).map(|i| T::of(f64::from(u8::from(i % (n + 1) == 0)))).collect()));
+        let lambda = all.get(&extra(LOG_LAMBDA)).exp();
+        let system = xs.matmul(xs.t()) + eye * lambda;
+        let w = xs.t().matmul(system.solve(y));
+        xq.matmul(w) * all.get(&extra(SCALE)) + all.get(&extra(OFFSET))
+    }
+}
+
+impl<T: Float> MetaMethod<T> for R2d2 {
+    fn name(&self) -> &'static str {
+        "r2d2"
+    }
+
+    fn init_extra(&self, _model: &Params<T>) -> Params<T> {
+        let mut p = Params::new();
+        p.insert(extra(LOG_LAMBDA), Tensor::full(&[1], T::of(self.lambda.ln())));
+        p.insert(extra(SCALE), Tensor::full(&[1], T::one()));
+        p.insert(extra(OFFSET), Tensor::zeros(&[1]));
+        p
+    }
+
+    fn task_gradient(&self, model: &dyn Module<T>, meta: &Params<T>, episode: &Episode<T>) -> TaskGradient<T> {
+        let tape = Tape::new();
+        let all = meta.on(&tape);
+        let loss = episode.query.loss(self.predictions(model, &all, &episode.support, &episode.query.inputs));
+        TaskGradient { query_loss: loss.item().to_f64().unwrap_or(f64::NAN), grads: all.grad(loss) }
+    }
+
+    fn adapted_predictions(
+        &self,
+        model: &dyn Module<T>,
+        meta: &Params<T>,
+        support: &Batch<T>,
+        inputs: &Tensor<T>,
+        steps: &[usize],
+    ) -> Vec<Tensor<T>> {
+        let tape = Tape::new();
+        let prediction = tape.no_grad(|| self.predictions(model, &meta.on(&tape), support, inputs).value());
+        steps.iter().map(|_| prediction.clone()).collect()
+    }
+}
