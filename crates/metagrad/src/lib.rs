@@ -9,6 +9,8 @@ pub use metagrad_data as data;
 pub use metagrad_kernels as kernels;
 /// Parameters, layers, losses, optimisers, checkpoints.
 pub use metagrad_nn as nn;
+/// Meta-learning algorithms (MAML and family).
+pub use metagrad_algos as algos;
 
 pub use metagrad_autodiff::{check, Float, Grads, Op, Tape, Tensor, Var};
 
