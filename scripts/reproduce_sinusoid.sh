@@ -9,7 +9,10 @@ runs="${1:-runs}"
 threads="${2:-2}"
 tasks="$here/../shared/anchors/data/sinusoid_test_tasks.json"
 cargo build --release -p metagrad --manifest-path "$here/Cargo.toml"
-bin="$here/target/release/metagrad"
+# A copy, so rebuilding the workspace meanwhile cannot change the binary mid-table.
+mkdir -p "$runs"
+bin="$runs/metagrad"
+cp "$here/target/release/metagrad" "$bin"
 for k in 10 5; do
   for method in maml fomaml meta-sgd anil r2d2 reptile pretrained; do
     extra=()
