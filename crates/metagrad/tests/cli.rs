@@ -1,0 +1,74 @@
+//! The `metagrad` command as a user runs it: exact resume, outputs, and one-line errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn metagrad(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_metagrad")).args(args).current_dir(dir).output().expect("the binary runs")
+}
+
+const SMALL: [&str; 10] =
+    ["sinusoid", "--meta-batch", "4", "--hidden", "8", "--eval-every", "10", "--quiet", "--threads", "2"];
+
+#[test]
+fn resumed_run_ends_bit_identical_to_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = SMALL.iter().copied().chain(extra.iter().copied()).collect();
+        let out = metagrad(&args, dir.path());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    let whole = run(&["--iterations", "30", "--out", "whole"]);
+    run(&["--iterations", "20", "--out", "parts"]);
+    let resumed = run(&["--iterations", "30", "--out", "parts", "--resume"]);
+    assert!(String::from_utf8_lossy(&resumed.stdout).contains("resuming"));
+    let read = |run: &str, file: &str| std::fs::read(dir.path().join(run).join(file)).unwrap();
+    // Parameters, Adam's moments and the iteration count: the same bytes.
+    assert_eq!(read("whole", "checkpoint.safetensors"), read("parts", "checkpoint.safetensors"));
+    let results = |run: &str| -> serde_json::Value { serde_json::from_slice(&read(run, "results.json")).unwrap() };
+    let (a, b) = (results("whole"), results("parts"));
+    assert_eq!(a["mse"], b["mse"]);
+    let iterations = |v: &serde_json::Value| -> Vec<u64> {
+        v["history"].as_array().unwrap().iter().map(|r| r["iteration"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(iterations(&a), vec![10, 20, 30]);
+    assert_eq!(iterations(&b), vec![10, 20, 30]);
+    for png in ["learning_curve.png", "figure2.png"] {
+        assert_eq!(&read("whole", png)[1..4], b"PNG", "{png} is a PNG");
+    }
+    assert!(String::from_utf8_lossy(&whole.stdout).contains("after 10 steps"));
+}
+
+#[test]
+fn bad_arguments_give_one_line_errors_and_a_failure_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["sinusoid", "--shots", "0"], "--shots must be at least 1"),
+        (vec!["sinusoid", "--method", "maml", "--inner-steps", "0"], "nothing to adapt"),
+        (vec!["sinusoid", "--inner-lr", "nan"], "finite"),
+        (vec!["sinusoid", "--test-tasks", missing.to_str().unwrap()], "cannot read"),
+        (vec!["sinusoid", "--resume", "--out", "nowhere"], "no checkpoint"),
+        (vec!["sinusoid", "--method", "reptile", "--checkpoint-inner-loop"], "second-order"),
+        (vec!["fewshot", "--method", "protonet", "--data", "no/such/dir"], "not a directory"),
+        (vec!["fewshot", "--method", "maml", "--data", ".", "--ways", "1"], "--ways must be at least 2"),
+    ];
+    for (args, expected) in cases {
+        let out = metagrad(&args, dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr.starts_with("error: ") && stderr.contains(expected), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // Test tasks that are not the expected JSON.
+    std::fs::write(dir.path().join("bad.json"), "{\"amp\": [1.0]}").unwrap();
+    let out = metagrad(&["sinusoid", "--test-tasks", "bad.json"], dir.path());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a sinusoid task file"));
+    // A resumed run whose checkpoint belongs to another model says so.
+    let args: Vec<&str> = SMALL.iter().copied().chain(["--iterations", "10", "--out", "small"]).collect();
+    assert!(metagrad(&args, dir.path()).status.success());
+    let out = metagrad(&["sinusoid", "--resume", "--out", "small", "--iterations", "20"], dir.path());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has shape"), "{}", String::from_utf8_lossy(&out.stderr));
+}
