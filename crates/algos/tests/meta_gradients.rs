@@ -27,7 +27,12 @@ fn objective(method: &Maml, model: &dyn Module<f64>, meta: &Params<f64>, e: &Epi
 }
 
 /// Central differences of `objective` in every entry of every meta-parameter.
-fn finite_difference_gradient(method: &Maml, model: &dyn Module<f64>, meta: &Params<f64>, e: &Episode<f64>) -> Params<f64> {
+fn finite_difference_gradient(
+    method: &Maml,
+    model: &dyn Module<f64>,
+    meta: &Params<f64>,
+    e: &Episode<f64>,
+) -> Params<f64> {
     let h = 1e-5;
     Params::from_pairs(meta.iter().map(|(name, value)| {
         let grad: Vec<f64> = (0..value.len())
@@ -47,11 +52,13 @@ fn finite_difference_gradient(method: &Maml, model: &dyn Module<f64>, meta: &Par
 }
 
 fn max_diff(a: &Params<f64>, b: &Params<f64>) -> f64 {
-    a.iter().zip(b.iter()).map(|((n, x), (m, y))| {
-        assert_eq!(n, m);
-        x.max_abs_diff(y)
-    })
-    .fold(0.0, f64::max)
+    a.iter()
+        .zip(b.iter())
+        .map(|((n, x), (m, y))| {
+            assert_eq!(n, m);
+            x.max_abs_diff(y)
+        })
+        .fold(0.0, f64::max)
 }
 
 fn meta_params(method: &dyn MetaMethod<f64>, model: &dyn Module<f64>, seed: u64) -> Params<f64> {
@@ -78,8 +85,11 @@ fn maml_meta_gradient_matches_finite_differences_of_the_k_step_objective() {
         let numeric = finite_difference_gradient(&method, &model, &meta, &e);
         let scale = numeric.l2_norm();
         let err = max_diff(&analytic, &numeric);
-        assert!(err < 1e-6 * scale.max(1.0), "{} k={steps}: max |analytic - numeric| = {err:e} (gradient norm {scale:e})",
-            MetaMethod::<f64>::name(&method));
+        assert!(
+            err < 1e-6 * scale.max(1.0),
+            "{} k={steps}: max |analytic - numeric| = {err:e} (gradient norm {scale:e})",
+            MetaMethod::<f64>::name(&method)
+        );
     }
 }
 
@@ -120,7 +130,8 @@ fn fomaml_drops_exactly_the_hessian_term_on_a_quadratic() {
     let hessian = x.t().dot(&x) * (2.0 / 6.0);
     let g_query = Array1::from(first.get("0.weight").unwrap().to_vec());
     let dropped = hessian.dot(&g_query) * alpha;
-    let difference = Array1::from(first.get("0.weight").unwrap().to_vec()) - Array1::from(second.get("0.weight").unwrap().to_vec());
+    let difference =
+        Array1::from(first.get("0.weight").unwrap().to_vec()) - Array1::from(second.get("0.weight").unwrap().to_vec());
     let err = (&difference - &dropped).iter().fold(0.0f64, |m, v| m.max(v.abs()));
     assert!(err < 1e-12, "FOMAML - MAML = {difference}, expected alpha H g = {dropped}");
     assert!(dropped.iter().any(|v| v.abs() > 1e-3), "the Hessian term is not trivially zero");
@@ -155,9 +166,9 @@ fn r2d2_head_passes_gradcheck_and_gradgradcheck() {
     });
     let inputs: Vec<Tensor<f64>> = meta.tensors().cloned().collect();
     let tolerance = Tolerance::default();
-    let first = gradcheck(&f, &inputs, &tolerance);
+    let first = gradcheck(f, &inputs, &tolerance);
     assert!(first.passed, "{first}");
-    let second = gradgradcheck(&f, &inputs, &tolerance);
+    let second = gradgradcheck(f, &inputs, &tolerance);
     assert!(second.passed, "{second}");
 }
 

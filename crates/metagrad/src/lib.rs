@@ -1,6 +1,8 @@
 #![doc = include_str!("../../../README.md")]
 #![deny(missing_docs)]
 
+/// Meta-learning algorithms (MAML and family).
+pub use metagrad_algos as algos;
 /// The autodiff engine: tensors, tapes, ops, gradient checks.
 pub use metagrad_autodiff as autodiff;
 /// Datasets and episode samplers.
@@ -9,8 +11,6 @@ pub use metagrad_data as data;
 pub use metagrad_kernels as kernels;
 /// Parameters, layers, losses, optimisers, checkpoints.
 pub use metagrad_nn as nn;
-/// Meta-learning algorithms (MAML and family).
-pub use metagrad_algos as algos;
 
 pub use metagrad_autodiff::{check, Float, Grads, Op, Tape, Tensor, Var};
 
@@ -26,4 +26,7 @@ pub mod prelude {
 pub mod book {
     #[doc = include_str!("../../../docs/how-the-tape-works.md")]
     pub struct HowTheTapeWorks;
+
+    #[doc = include_str!("../../../docs/meta-learning.md")]
+    pub struct MetaLearning;
 }

@@ -7,7 +7,11 @@ use metagrad_nn::{Context, Module, ParamVars, Params};
 
 /// The batch's loss under `params`, with batch statistics per task (MAML's transductive
 /// batch-norm: each task normalises with its own statistics, running statistics untouched).
-pub(crate) fn batch_loss<'t, T: Float>(model: &dyn Module<T>, params: &ParamVars<'t, T>, batch: &Batch<T>) -> Var<'t, T> {
+pub(crate) fn batch_loss<'t, T: Float>(
+    model: &dyn Module<T>,
+    params: &ParamVars<'t, T>,
+    batch: &Batch<T>,
+) -> Var<'t, T> {
     let tape = params.vars().first().map(|v| v.tape()).expect("a model with parameters");
     let mut ctx = Context::transductive(0);
     batch.loss(model.forward(params, tape.constant(batch.inputs.clone()), &mut ctx))
@@ -43,9 +47,9 @@ pub(crate) fn predictions_along<T: Float>(
     let last = steps.iter().copied().max().unwrap_or(0);
     let mut at_step = vec![None; last + 1];
     let mut theta = start;
-    for i in 0..=last {
+    for (i, slot) in at_step.iter_mut().enumerate() {
         if steps.contains(&i) {
-            at_step[i] = Some(predict(model, &theta, inputs));
+            *slot = Some(predict(model, &theta, inputs));
         }
         if i < last {
             theta = step(i, &theta);

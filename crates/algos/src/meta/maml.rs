@@ -136,7 +136,12 @@ impl Maml {
     }
 
     /// The same meta-gradient, one recomputed step at a time (see the module docs).
-    fn checkpointed_gradient<T: Float>(&self, model: &dyn Module<T>, meta: &Params<T>, e: &Episode<T>) -> TaskGradient<T> {
+    fn checkpointed_gradient<T: Float>(
+        &self,
+        model: &dyn Module<T>,
+        meta: &Params<T>,
+        e: &Episode<T>,
+    ) -> TaskGradient<T> {
         let rates = extra_part(meta);
         let mut thetas = vec![super::model_params(meta)];
         for step in 0..self.inner_steps {
@@ -166,7 +171,8 @@ impl Maml {
             let mut grads = tape.grad(pulled, &wrt);
             let rate_part = grads.split_off(theta.vars().len());
             cotangent = Params::from_pairs(theta.names().into_iter().zip(grads));
-            rate_grads = Params::from_pairs(rates.names().map(str::to_string).zip(rate_part)).axpy(T::one(), &rate_grads);
+            rate_grads =
+                Params::from_pairs(rates.names().map(str::to_string).zip(rate_part)).axpy(T::one(), &rate_grads);
         }
         let grads = Params::from_pairs(meta.names().map(|n| {
             let source = if n.starts_with(EXTRA_PREFIX) { &rate_grads } else { &cotangent };
@@ -219,7 +225,9 @@ impl<T: Float> MetaMethod<T> for Maml {
 
 /// The model's parameters among all lifted meta-parameters.
 fn model_part<'t, T: Float>(all: &ParamVars<'t, T>) -> ParamVars<'t, T> {
-    ParamVars::from_pairs(all.names().into_iter().zip(all.vars()).filter(|(n, _)| !n.starts_with(EXTRA_PREFIX)).collect())
+    ParamVars::from_pairs(
+        all.names().into_iter().zip(all.vars()).filter(|(n, _)| !n.starts_with(EXTRA_PREFIX)).collect(),
+    )
 }
 
 /// The method's own meta-parameters.

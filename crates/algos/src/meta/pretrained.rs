@@ -41,6 +41,8 @@ impl<T: Float> MetaMethod<T> for Pretrained {
         inputs: &Tensor<T>,
         steps: &[usize],
     ) -> Vec<Tensor<T>> {
-        predictions_along(model, meta.clone(), inputs, steps, |_, theta| sgd_step(model, theta, support, self.fine_tune_lr))
+        predictions_along(model, meta.clone(), inputs, steps, |_, theta| {
+            sgd_step(model, theta, support, self.fine_tune_lr)
+        })
     }
 }

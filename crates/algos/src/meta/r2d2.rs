@@ -67,7 +67,10 @@ impl R2d2 {
             Target::Values(v) => tape.constant(v.clone()),
             Target::Classes(c) => tape.constant(one_hot(c, c.iter().max().map_or(0, |m| m + 1))),
         };
-        let eye = tape.constant(Tensor::from_vec(&[n, n], (0..n * n).map(|i| T::of(f64::from(u8::from(i % (n + 1) == 0)))).collect()));
+        let eye = tape.constant(Tensor::from_vec(
+            &[n, n],
+            (0..n * n).map(|i| T::of(f64::from(u8::from(i % (n + 1) == 0)))).collect(),
+        ));
         let lambda = all.get(&extra(LOG_LAMBDA)).exp();
         let system = xs.matmul(xs.t()) + eye * lambda;
         let w = xs.t().matmul(system.solve(y));

@@ -28,7 +28,8 @@ pub fn body<T: Float>(hidden: usize) -> Sequential<T> {
 
 /// A regression batch from sinusoid points.
 pub fn batch<T: Float>(points: &Points) -> Batch<T> {
-    let convert = |a: &ndarray::Array2<f32>| Tensor::from_vec(&[a.nrows(), 1], a.iter().map(|&v| T::of(f64::from(v))).collect());
+    let convert =
+        |a: &ndarray::Array2<f32>| Tensor::from_vec(&[a.nrows(), 1], a.iter().map(|&v| T::of(f64::from(v))).collect());
     Batch::regression(convert(&points.x), convert(&points.y))
 }
 

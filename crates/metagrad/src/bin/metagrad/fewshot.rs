@@ -76,7 +76,10 @@ pub fn run(args: Args) -> CliResult<()> {
     }
     for set in ["images_background", "images_evaluation"] {
         if !args.data.join(set).is_dir() {
-            return Err(format!("--data {}: no {set}/ folder (unpack Omniglot's images_background.zip and images_evaluation.zip there)", args.data.display()));
+            return Err(format!(
+                "--data {}: no {set}/ folder (unpack Omniglot's images_background.zip and images_evaluation.zip there)",
+                args.data.display()
+            ));
         }
     }
     Err(format!(

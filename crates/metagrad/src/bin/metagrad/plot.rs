@@ -51,7 +51,8 @@ fn font_available() -> bool {
     })
 }
 
-const COLOURS: [RGBColor; 6] = [BLACK, RGBColor(230, 120, 0), RGBColor(0, 114, 178), RGBColor(0, 158, 115), RED, MAGENTA];
+const COLOURS: [RGBColor; 6] =
+    [BLACK, RGBColor(230, 120, 0), RGBColor(0, 114, 178), RGBColor(0, 158, 115), RED, MAGENTA];
 
 /// Draws `series` into a PNG at `path` (logarithmic y axis with `log_y`).
 pub fn lines(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series], log_y: bool) -> CliResult<()> {
@@ -94,7 +95,11 @@ fn draw(
     Ok(())
 }
 
-fn finish<'a, DB: DrawingBackend + 'a, Y: plotters::coord::ranged1d::Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>>(
+fn finish<
+    'a,
+    DB: DrawingBackend + 'a,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
     text: bool,
     x_label: &str,
@@ -117,7 +122,9 @@ where
             chart.draw_series(LineSeries::new(s.points.iter().copied(), colour.stroke_width(2)))?
         };
         if text {
-            drawn.label(s.name.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
+            drawn
+                .label(s.name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2)));
         }
     }
     if text {
@@ -128,7 +135,10 @@ where
 
 /// The learning curve: the meta-batch loss and the test score after each evaluated step count.
 pub fn learning_curve(path: &Path, title: &str, eval_steps: &[usize], history: &[Record]) -> CliResult<()> {
-    let mut series = vec![Series::line("meta-batch query loss", history.iter().map(|r| (r.iteration as f64, r.meta_loss)).collect())];
+    let mut series = vec![Series::line(
+        "meta-batch query loss",
+        history.iter().map(|r| (r.iteration as f64, r.meta_loss)).collect(),
+    )];
     for (k, steps) in eval_steps.iter().enumerate() {
         series.push(Series::line(
             &format!("test, {steps} steps"),

@@ -5,7 +5,9 @@ use crate::plot::{self, Series};
 use crate::training::{iteration_rng, progress, CliResult, Record, RunDir};
 use metagrad_algos::meta::anil::anil;
 use metagrad_algos::meta::meta_sgd::meta_sgd;
-use metagrad_algos::meta::{evaluate, meta_step, sinusoid, Batch, Episode, Maml, MetaMethod, Pretrained, R2d2, Reptile};
+use metagrad_algos::meta::{
+    evaluate, meta_step, sinusoid, Batch, Episode, Maml, MetaMethod, Pretrained, R2d2, Reptile,
+};
 use metagrad_autodiff::Tensor;
 use metagrad_data::sinusoid::SinusoidTask;
 use metagrad_nn::optim::Adam;
@@ -141,7 +143,8 @@ fn check(args: &Args) -> CliResult<()> {
     if adapts && args.inner_steps == 0 {
         return Err(format!("--inner-steps 0 leaves nothing to adapt for --method {:?}", args.method).to_lowercase());
     }
-    for (name, v) in [("--inner-lr", args.inner_lr), ("--meta-lr", args.meta_lr), ("--ridge-lambda", args.ridge_lambda)] {
+    for (name, v) in [("--inner-lr", args.inner_lr), ("--meta-lr", args.meta_lr), ("--ridge-lambda", args.ridge_lambda)]
+    {
         if !v.is_finite() {
             return Err(format!("{name} must be a finite number, got {v}"));
         }
@@ -149,7 +152,7 @@ fn check(args: &Args) -> CliResult<()> {
     if args.ridge_lambda <= 0.0 {
         return Err("--ridge-lambda must be positive".into());
     }
-    if args.clip.is_some_and(|c| !(c > 0.0)) {
+    if args.clip.is_some_and(|c| c.is_nan() || c <= 0.0) {
         return Err("--clip must be a positive norm".into());
     }
     if args.threads == Some(0) {
@@ -189,6 +192,9 @@ struct TestTasks {
     source: String,
 }
 
+/// Inputs per task.
+type Points = Vec<Vec<f64>>;
+
 #[derive(Deserialize)]
 struct TaskFile {
     amp: Vec<f64>,
@@ -198,36 +204,43 @@ struct TaskFile {
 }
 
 fn test_tasks(args: &Args) -> CliResult<TestTasks> {
-    let (tasks, support_x, query_x, source): (Vec<SinusoidTask>, Vec<Vec<f64>>, Vec<Vec<f64>>, String) =
-        match &args.test_tasks {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                let file: TaskFile = serde_json::from_str(&text)
-                    .map_err(|e| format!("{} is not a sinusoid task file: {e}", path.display()))?;
-                let n = file.amp.len();
-                if [file.phase.len(), file.support_x.len(), file.query_x.len()].iter().any(|&l| l != n) || n == 0 {
-                    return Err(format!("{}: amp, phase, support_x and query_x must list the same tasks", path.display()));
-                }
-                if let Some(short) = file.support_x.iter().find(|s| s.len() < args.shots) {
-                    return Err(format!("{}: a task has {} support points, --shots is {}", path.display(), short.len(), args.shots));
-                }
-                let tasks = file.amp.iter().zip(&file.phase).map(|(&amplitude, &phase)| SinusoidTask { amplitude, phase });
-                let support = file.support_x.into_iter().map(|s| s[..args.shots].to_vec()).collect();
-                (tasks.collect(), support, file.query_x, path.display().to_string())
+    let (tasks, support_x, query_x, source): (Vec<SinusoidTask>, Points, Points, String) = match &args.test_tasks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let file: TaskFile = serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not a sinusoid task file: {e}", path.display()))?;
+            let n = file.amp.len();
+            if [file.phase.len(), file.support_x.len(), file.query_x.len()].iter().any(|&l| l != n) || n == 0 {
+                return Err(format!("{}: amp, phase, support_x and query_x must list the same tasks", path.display()));
             }
-            None => {
-                let mut rng = StdRng::seed_from_u64(12345);
-                let tasks: Vec<SinusoidTask> = (0..100).map(|_| SinusoidTask::sample(&mut rng)).collect();
-                let mut xs = |n: usize| -> Vec<f64> { (0..n).map(|_| rand::Rng::gen_range(&mut rng, -5.0..5.0)).collect() };
-                let support = (0..100).map(|_| xs(args.shots)).collect();
-                let query = (0..100).map(|_| xs(100)).collect();
-                (tasks, support, query, "100 tasks drawn with seed 12345".into())
+            if let Some(short) = file.support_x.iter().find(|s| s.len() < args.shots) {
+                return Err(format!(
+                    "{}: a task has {} support points, --shots is {}",
+                    path.display(),
+                    short.len(),
+                    args.shots
+                ));
             }
-        };
+            let tasks = file.amp.iter().zip(&file.phase).map(|(&amplitude, &phase)| SinusoidTask { amplitude, phase });
+            let support = file.support_x.into_iter().map(|s| s[..args.shots].to_vec()).collect();
+            (tasks.collect(), support, file.query_x, path.display().to_string())
+        }
+        None => {
+            let mut rng = StdRng::seed_from_u64(12345);
+            let tasks: Vec<SinusoidTask> = (0..100).map(|_| SinusoidTask::sample(&mut rng)).collect();
+            let mut xs = |n: usize| -> Vec<f64> { (0..n).map(|_| rand::Rng::gen_range(&mut rng, -5.0..5.0)).collect() };
+            let support = (0..100).map(|_| xs(args.shots)).collect();
+            let query = (0..100).map(|_| xs(100)).collect();
+            (tasks, support, query, "100 tasks drawn with seed 12345".into())
+        }
+    };
     let episodes = tasks
         .iter()
         .zip(support_x.iter().zip(&query_x))
-        .map(|(t, (s, q))| Episode { support: sinusoid::batch(&t.points_at(s)), query: sinusoid::batch(&t.points_at(q)) })
+        .map(|(t, (s, q))| Episode {
+            support: sinusoid::batch(&t.points_at(s)),
+            query: sinusoid::batch(&t.points_at(q)),
+        })
         .collect();
     Ok(TestTasks { tasks, episodes, source })
 }
@@ -272,7 +285,10 @@ pub fn run(args: Args) -> CliResult<()> {
         let step = meta_step(method.as_ref(), model.as_ref(), &mut meta, &episodes, &mut adam, args.clip);
         if !step.query_loss.is_finite() {
             bar.abandon();
-            return Err(format!("the meta-loss became {} at meta-iteration {done} (try --clip or a smaller --meta-lr)", step.query_loss));
+            return Err(format!(
+                "the meta-loss became {} at meta-iteration {done} (try --clip or a smaller --meta-lr)",
+                step.query_loss
+            ));
         }
         (loss_sum, loss_count, done) = (loss_sum + step.query_loss, loss_count + 1, done + 1);
         bar.set_position(done);
@@ -281,12 +297,20 @@ pub fn run(args: Args) -> CliResult<()> {
         }
         if done % args.eval_every == 0 || done == args.iterations {
             let scores = eval_now(&meta);
-            history.push(Record { iteration: done, meta_loss: loss_sum / loss_count as f64, eval: scores.iter().map(|s| s.mean).collect() });
+            history.push(Record {
+                iteration: done,
+                meta_loss: loss_sum / loss_count as f64,
+                eval: scores.iter().map(|s| s.mean).collect(),
+            });
             (loss_sum, loss_count) = (0.0, 0);
-            let line = format!("iteration {done}: test MSE after {eval_steps:?} steps: {}", fmt_scores(&history.last().expect("just pushed").eval));
+            let line = format!(
+                "iteration {done}: test MSE after {eval_steps:?} steps: {}",
+                fmt_scores(&history.last().expect("just pushed").eval)
+            );
             bar.println(line);
             dir.save_checkpoint(&meta, &adam, done)?;
-            let results = results(&args, &name, &test, &eval_steps, &scores, wall + started.elapsed().as_secs_f64(), &history);
+            let results =
+                results(&args, &name, &test, &eval_steps, &scores, wall + started.elapsed().as_secs_f64(), &history);
             dir.write_json("results.json", &results)?;
         }
     }
@@ -303,7 +327,12 @@ pub fn run(args: Args) -> CliResult<()> {
     plot::learning_curve(&curve, &format!("{name} on sinusoids, K = {}", args.shots), &eval_steps, &history)?;
     let figure = dir.file("figure2.png");
     figure2(&figure, method.as_ref(), model.as_ref(), &meta, &test, &name, args.eval_steps)?;
-    println!("wrote {}, {}, {} and checkpoint.safetensors", dir.file("results.json").display(), curve.display(), figure.display());
+    println!(
+        "wrote {}, {}, {} and checkpoint.safetensors",
+        dir.file("results.json").display(),
+        curve.display(),
+        figure.display()
+    );
     Ok(())
 }
 
@@ -360,10 +389,7 @@ fn figure2(
         Series::line("pre-update", curve(as_f64(&predictions[0]))),
         Series::line("1 grad step", curve(as_f64(&predictions[1]))),
         Series::line(&format!("{steps} grad steps"), curve(as_f64(&predictions[2]))),
-        Series::points(
-            "support points",
-            support_points(support),
-        ),
+        Series::points("support points", support_points(support)),
     ];
     plot::lines(path, &format!("{name}, K = {}", support.len()), "x", "y", &series, false)
 }

@@ -46,7 +46,8 @@ pub struct RunDir {
 impl RunDir {
     /// Creates `path` (and parents) if needed.
     pub fn create(path: &Path) -> CliResult<Self> {
-        std::fs::create_dir_all(path).map_err(|e| format!("cannot create the output directory {}: {e}", path.display()))?;
+        std::fs::create_dir_all(path)
+            .map_err(|e| format!("cannot create the output directory {}: {e}", path.display()))?;
         Ok(RunDir { path: path.to_path_buf() })
     }
 
@@ -76,8 +77,7 @@ impl RunDir {
         let all: Params<f32> = checkpoint::load(&path).map_err(|e| e.to_string())?;
         let part = |prefix: &str| {
             Params::from_pairs(
-                all.iter()
-                    .filter_map(|(n, v)| n.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone()))),
+                all.iter().filter_map(|(n, v)| n.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone()))),
             )
         };
         let saved = part("param.");
@@ -100,7 +100,9 @@ impl RunDir {
         if !state.is_empty() {
             optimizer.load_state(meta, &state).map_err(|e| format!("{}: {e}", path.display()))?;
         }
-        let count = |name: &str| all.get(name).map(|t| t.item() as u64).ok_or_else(|| format!("{}: no `{name}`", path.display()));
+        let count = |name: &str| {
+            all.get(name).map(|t| t.item() as u64).ok_or_else(|| format!("{}: no `{name}`", path.display()))
+        };
         Ok((count("progress.iteration_high")? << 20) | count("progress.iteration_low")?)
     }
 
@@ -118,7 +120,8 @@ impl RunDir {
     pub fn read_json<T: for<'de> Deserialize<'de>>(&self, name: &str) -> CliResult<T> {
         let path = self.file(name);
         let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| format!("{} is not a results file of this program: {e}", path.display()))
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a results file of this program: {e}", path.display()))
     }
 }
 
