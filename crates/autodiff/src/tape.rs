@@ -74,7 +74,8 @@ impl<T: Float> Tape<T> {
     pub fn new() -> Self {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
-            nodes: RefCell::new(Vec::new()),
+            // Room for a small model's forward and double backward without regrowing the arena.
+            nodes: RefCell::new(Vec::with_capacity(256)),
             recording: Cell::new(true),
             detect_anomaly: Cell::new(false),
             first_anomaly: RefCell::new(None),

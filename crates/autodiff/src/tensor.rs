@@ -136,7 +136,11 @@ impl<T: Float> Tensor<T> {
 
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
-        Self::from_array(self.data.map(|&x| f(x)))
+        // Contiguous row-major storage (the common case) maps as a slice: no index arithmetic.
+        match self.data.as_slice() {
+            Some(values) => Self::from_vec(self.shape(), values.iter().map(|&x| f(x)).collect()),
+            None => Self::from_array(self.data.map(|&x| f(x))),
+        }
     }
 
     /// Combines two tensors of the same shape element by element.
@@ -151,7 +155,10 @@ impl<T: Float> Tensor<T> {
             self.shape(),
             other.shape()
         );
-        Self::from_array(ndarray::Zip::from(&self.data).and(&other.data).map_collect(|&a, &b| f(a, b)))
+        match (self.data.as_slice(), other.data.as_slice()) {
+            (Some(a), Some(b)) => Self::from_vec(self.shape(), a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()),
+            _ => Self::from_array(ndarray::Zip::from(&self.data).and(&other.data).map_collect(|&a, &b| f(a, b))),
+        }
     }
 
     /// True when every element is finite (no NaN, no infinity).

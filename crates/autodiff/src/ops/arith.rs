@@ -13,10 +13,35 @@ fn zip_broadcast<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: impl Fn(T, T) -> T) 
     if a.shape() == b.shape() {
         return a.zip_map(b, f);
     }
+    if let Some(out) = zip_trailing(a, b, &f) {
+        return out;
+    }
     let shape = broadcast_shape(a.shape(), b.shape()).expect("checked when the op was applied");
     let a = a.array().broadcast(shape.as_slice()).expect("broadcasts");
     let b = b.array().broadcast(shape.as_slice()).expect("broadcasts");
     Tensor::from_array(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
+}
+
+/// The fast path for the most common broadcast, a bias: one contiguous operand whose shape is
+/// the trailing part of the other's (`[n, d] + [d]`), both row-major. `None` otherwise.
+fn zip_trailing<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: &impl Fn(T, T) -> T) -> Option<Tensor<T>> {
+    let (xa, xb) = (a.array().as_slice()?, b.array().as_slice()?);
+    let trailing =
+        |big: &[usize], small: &[usize], len: usize| len > 0 && small.len() <= big.len() && big.ends_with(small);
+    let mut out = Vec::with_capacity(xa.len().max(xb.len()));
+    if trailing(a.shape(), b.shape(), xb.len()) {
+        for row in xa.chunks_exact(xb.len()) {
+            out.extend(row.iter().zip(xb).map(|(&x, &y)| f(x, y)));
+        }
+        Some(Tensor::from_vec(a.shape(), out))
+    } else if trailing(b.shape(), a.shape(), xa.len()) {
+        for row in xb.chunks_exact(xa.len()) {
+            out.extend(xa.iter().zip(row).map(|(&x, &y)| f(x, y)));
+        }
+        Some(Tensor::from_vec(b.shape(), out))
+    } else {
+        None
+    }
 }
 
 pub(crate) struct Add;

@@ -13,7 +13,11 @@ pub(crate) fn gemm<T: Element>(isa: Isa, alpha: T, a: MatRef<'_, T>, b: MatRef<'
     let b = if b.col_stride == 1 {
         b
     } else {
-        copy = (0..b.rows).flat_map(|p| (0..b.cols).map(move |j| b.at(p, j))).collect();
+        let mut rows = Vec::with_capacity(b.rows * b.cols);
+        for p in 0..b.rows {
+            rows.extend((0..b.cols).map(|j| b.at(p, j)));
+        }
+        copy = rows;
         MatRef::row_major(&copy, b.rows, b.cols)
     };
     match T::small_kernel(isa) {
