@@ -12,11 +12,63 @@ use std::sync::Arc;
 
 static NEXT_TAPE_ID: AtomicUsize = AtomicUsize::new(0);
 
+/// A node's input ids: inline up to three (every primitive but concat and stack), so recording
+/// an op does not allocate for them; boxed beyond.
+#[derive(Clone)]
+enum Ids {
+    Inline([usize; 3], u8),
+    Heap(Box<[usize]>),
+}
+
+impl Ids {
+    const NONE: Ids = Ids::Inline([0; 3], 0);
+
+    fn of<T: Float>(vars: &[Var<'_, T>]) -> Self {
+        if vars.len() <= 3 {
+            let mut ids = [0; 3];
+            for (slot, v) in ids.iter_mut().zip(vars) {
+                *slot = v.id;
+            }
+            Ids::Inline(ids, vars.len() as u8)
+        } else {
+            Ids::Heap(vars.iter().map(|v| v.id).collect())
+        }
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Ids::Inline(ids, len) => &ids[..usize::from(*len)],
+            Ids::Heap(ids) => ids,
+        }
+    }
+}
+
+/// Up to three items on the stack, more on the heap: the per-op scratch lists (input values,
+/// input Vars, wanted gradients) without an allocation in the common case.
+fn with_small_list<X: Copy, R>(items: impl ExactSizeIterator<Item = X>, f: impl FnOnce(&[X]) -> R) -> R {
+    let len = items.len();
+    if len <= 3 {
+        let mut items = items;
+        match items.next() {
+            None => f(&[]),
+            Some(first) => {
+                let mut buf = [first; 3];
+                for (slot, item) in buf.iter_mut().skip(1).zip(items) {
+                    *slot = item;
+                }
+                f(&buf[..len])
+            }
+        }
+    } else {
+        f(&items.collect::<Vec<X>>())
+    }
+}
+
 pub(crate) struct Node<T: Float> {
     pub(crate) value: Tensor<T>,
     /// The op that made this node, kept only when the node needs a gradient.
     op: Option<Arc<dyn Op<T>>>,
-    inputs: Box<[usize]>,
+    inputs: Ids,
     /// True for leaves made by `Tape::var` and for every recorded op with such an ancestor.
     requires_grad: bool,
 }
@@ -86,12 +138,12 @@ impl<T: Float> Tape<T> {
     /// A leaf that takes gradients (a parameter or an input to differentiate with respect to).
     /// The tensor's storage is shared, not copied.
     pub fn var(&self, value: Tensor<T>) -> Var<'_, T> {
-        self.push_node(value, None, Box::default(), true)
+        self.push_node(value, None, Ids::NONE, true)
     }
 
     /// A constant: a leaf that never takes a gradient.
     pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
-        self.push_node(value, None, Box::default(), false)
+        self.push_node(value, None, Ids::NONE, false)
     }
 
     /// A scalar constant.
@@ -142,34 +194,29 @@ impl<T: Float> Tape<T> {
         let (out, requires_grad) = {
             // Forward sees only tensors, never the tape, so the arena can stay borrowed.
             let nodes = self.nodes.borrow();
-            let values: Vec<&Tensor<T>> = inputs.iter().map(|v| &nodes[v.id].value).collect();
             let requires_grad = self.recording.get() && inputs.iter().any(|v| nodes[v.id].requires_grad);
-            let out = op.forward(&values);
-            if self.detect_anomaly.get() && !out.is_finite() && self.first_anomaly.borrow().is_none() {
-                *self.first_anomaly.borrow_mut() = Some(Anomaly {
-                    op: op.name(),
-                    input_shapes: values.iter().map(|v| v.shape().to_vec()).collect(),
-                    in_backward_of: self.backward_of.get(),
-                    node: nodes.len(),
-                });
-            }
+            let out = with_small_list(inputs.iter().map(|v| &nodes[v.id].value), |values| {
+                let out = op.forward(values);
+                if self.detect_anomaly.get() && !out.is_finite() && self.first_anomaly.borrow().is_none() {
+                    *self.first_anomaly.borrow_mut() = Some(Anomaly {
+                        op: op.name(),
+                        input_shapes: values.iter().map(|v| v.shape().to_vec()).collect(),
+                        in_backward_of: self.backward_of.get(),
+                        node: nodes.len(),
+                    });
+                }
+                out
+            });
             (out, requires_grad)
         };
         if requires_grad {
-            let ids: Box<[usize]> = inputs.iter().map(|v| v.id).collect();
-            self.push_node(out, Some(Arc::new(op)), ids, true)
+            self.push_node(out, Some(Arc::new(op)), Ids::of(inputs), true)
         } else {
-            self.push_node(out, None, Box::default(), false)
+            self.push_node(out, None, Ids::NONE, false)
         }
     }
 
-    fn push_node(
-        &self,
-        value: Tensor<T>,
-        op: Option<Arc<dyn Op<T>>>,
-        inputs: Box<[usize]>,
-        requires_grad: bool,
-    ) -> Var<'_, T> {
+    fn push_node(&self, value: Tensor<T>, op: Option<Arc<dyn Op<T>>>, inputs: Ids, requires_grad: bool) -> Var<'_, T> {
         let mut nodes = self.nodes.borrow_mut();
         nodes.push(Node { value, op, inputs, requires_grad });
         Var::new(self, nodes.len() - 1)
@@ -291,7 +338,7 @@ impl<T: Float> Tape<T> {
             for id in lo..=y.id {
                 let node = &nodes[id];
                 if !relevant[id] && node.op.is_some() {
-                    relevant[id] = node.inputs.iter().any(|&i| i >= lo && relevant[i]);
+                    relevant[id] = node.inputs.as_slice().iter().any(|&i| i >= lo && relevant[i]);
                 }
             }
         }
@@ -309,10 +356,13 @@ impl<T: Float> Tape<T> {
                     None => continue,
                 }
             };
-            let input_vars: Vec<Var<'t, T>> = inputs.iter().map(|&i| Var::new(self, i)).collect();
-            let wants: Vec<bool> = inputs.iter().map(|&i| i >= lo && relevant[i]).collect();
+            let inputs = inputs.as_slice();
+            let input_vars = || inputs.iter().map(|&i| Var::new(self, i));
+            let wants = || inputs.iter().map(|&i| i >= lo && relevant[i]);
             let outer = self.backward_of.replace(Some(op.name()));
-            let input_grads = op.vjp(&input_vars, Var::new(self, id), grad, &wants);
+            let input_grads = with_small_list(input_vars(), |vars| {
+                with_small_list(wants(), |wants| op.vjp(vars, Var::new(self, id), grad, wants))
+            });
             self.backward_of.set(outer);
             assert_eq!(
                 input_grads.len(),
@@ -322,13 +372,12 @@ impl<T: Float> Tape<T> {
                 input_grads.len(),
                 inputs.len()
             );
-            for (k, g) in input_grads.into_iter().enumerate() {
-                let Some(g) = g.filter(|_| wants[k]) else { continue };
-                let input = input_vars[k];
+            for ((g, input), wanted) in input_grads.into_iter().zip(input_vars()).zip(wants()) {
+                let Some(g) = g.filter(|_| wanted) else { continue };
                 let same_shape = self.with_value(g.id, |a| self.with_value(input.id, |b| a.shape() == b.shape()));
                 assert!(
                     same_shape,
-                    "the VJP of `{}` returned a gradient of shape {:?} for input {k} of shape {:?}",
+                    "the VJP of `{}` returned a gradient of shape {:?} for an input of shape {:?}",
                     op.name(),
                     g.shape(),
                     input.shape()

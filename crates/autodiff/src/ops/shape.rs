@@ -84,6 +84,19 @@ impl<T: Float> Op<T> for SumTo {
             };
             return Tensor::from_vec(target, vec![total]);
         }
+        // A bias gradient, `[n, d] -> [d]` (or `[1, d]`): rows added in order into one
+        // accumulator, the same order as the general path below.
+        let kept: &[usize] = &target[target.iter().take_while(|&&d| d == 1).count()..];
+        if let Some(values) = x[0].array().as_slice().filter(|_| x[0].shape().ends_with(kept)) {
+            let width = kept.iter().product::<usize>();
+            let mut acc = vec![T::zero(); width];
+            for row in values.chunks_exact(width) {
+                for (a, &v) in acc.iter_mut().zip(row) {
+                    *a += v;
+                }
+            }
+            return Tensor::from_vec(target, acc);
+        }
         let mut sum = x[0].array().to_owned();
         while sum.ndim() > target.len() {
             sum = sum.sum_axis(Axis(0));

@@ -13,9 +13,21 @@ pub(crate) fn gemm<T: Element>(isa: Isa, alpha: T, a: MatRef<'_, T>, b: MatRef<'
     let b = if b.col_stride == 1 {
         b
     } else {
-        let mut rows = Vec::with_capacity(b.rows * b.cols);
-        for p in 0..b.rows {
-            rows.extend((0..b.cols).map(|j| b.at(p, j)));
+        // Walk the source in its own memory order (down the view's columns when it is a
+        // transpose), writing the row-major copy.
+        let mut rows = vec![T::ZERO; b.rows * b.cols];
+        if b.row_stride < b.col_stride {
+            for j in 0..b.cols {
+                for p in 0..b.rows {
+                    rows[p * b.cols + j] = b.at(p, j);
+                }
+            }
+        } else {
+            for p in 0..b.rows {
+                for j in 0..b.cols {
+                    rows[p * b.cols + j] = b.at(p, j);
+                }
+            }
         }
         copy = rows;
         MatRef::row_major(&copy, b.rows, b.cols)

@@ -82,9 +82,12 @@ pub fn run(args: Args) -> CliResult<()> {
             ));
         }
     }
+    let name = |v: Option<clap::builder::PossibleValue>| v.map_or_else(String::new, |v| v.get_name().to_string());
     Err(format!(
-        "{:?} on {:?} {}-way {}-shot: few-shot training is not implemented yet (it arrives with the Omniglot few-shot issue)",
-        args.method, args.dataset, args.ways, args.shots
-    )
-    .to_lowercase())
+        "{} on {} {}-way {}-shot: few-shot training is not implemented yet (it arrives with the Omniglot few-shot issue)",
+        name(clap::ValueEnum::to_possible_value(&args.method)),
+        name(clap::ValueEnum::to_possible_value(&args.dataset)),
+        args.ways,
+        args.shots
+    ))
 }

@@ -37,6 +37,13 @@ pub enum Method {
     Pretrained,
 }
 
+impl Method {
+    /// The name as written on the command line.
+    fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self).map_or_else(String::new, |v| v.get_name().to_string())
+    }
+}
+
 /// Arguments of `metagrad sinusoid`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -141,7 +148,7 @@ fn check(args: &Args) -> CliResult<()> {
     }
     let adapts = !matches!(args.method, Method::R2d2 | Method::Pretrained);
     if adapts && args.inner_steps == 0 {
-        return Err(format!("--inner-steps 0 leaves nothing to adapt for --method {:?}", args.method).to_lowercase());
+        return Err(format!("--inner-steps 0 leaves nothing to adapt for --method {}", args.method.name()));
     }
     for (name, v) in [("--inner-lr", args.inner_lr), ("--meta-lr", args.meta_lr), ("--ridge-lambda", args.ridge_lambda)]
     {
@@ -251,7 +258,7 @@ pub fn run(args: Args) -> CliResult<()> {
     if let Some(threads) = args.threads {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().map_err(|e| e.to_string())?;
     }
-    let name = format!("{:?}", args.method).to_lowercase();
+    let name = args.method.name();
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/sinusoid-{name}-k{}", args.shots)));
     let dir = RunDir::create(&out)?;
     let test = test_tasks(&args)?;
