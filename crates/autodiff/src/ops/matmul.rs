@@ -6,8 +6,8 @@
 //! Other ranks and broadcast batch axes are composites: reshape/broadcast, then the primitive.
 
 use crate::{Float, Grads, Op, Tensor, Var};
-use metagrad_kernels::{gemm_batched, MatRef};
-use ndarray::{ArrayView2, ArrayView3, Axis, Ix3};
+use metagrad_kernels::{gemm, gemm_batched, MatRef};
+use ndarray::{ArrayView2, ArrayView3, Axis, Ix2, Ix3};
 
 struct MatMul;
 impl<T: Float> Op<T> for MatMul {
@@ -16,7 +16,18 @@ impl<T: Float> Op<T> for MatMul {
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
         let (a, b) = (x[0].array(), x[1].array());
-        // A 2-D product is a batch of one.
+        // A 2-D product of strided views (plain or transposed) goes straight to the kernel.
+        if a.ndim() == 2 {
+            let (a2, b2) = (a.view().into_dimensionality::<Ix2>(), b.view().into_dimensionality::<Ix2>());
+            if let (Ok(a2), Ok(b2)) = (a2, b2) {
+                if let (Some(ar), Some(br)) = (mat_ref(a2), mat_ref(b2)) {
+                    let mut out = vec![T::zero(); ar.rows() * br.cols()];
+                    gemm(ar, br, &mut out);
+                    return Tensor::from_vec(&[ar.rows(), br.cols()], out);
+                }
+            }
+        }
+        // Otherwise a 2-D product is a batch of one.
         let (a3, b3) = if a.ndim() == 2 {
             (a.view().insert_axis(Axis(0)), b.view().insert_axis(Axis(0)))
         } else {
@@ -55,18 +66,19 @@ impl<T: Float> Op<T> for MatMul {
 /// one contiguous block with non-negative strides (standard or transposed layout); `None`
 /// otherwise.
 fn mat_refs<'a, T: Float>(batch: &ArrayView3<'a, T>) -> Option<Vec<MatRef<'a, T>>> {
-    (0..batch.shape()[0])
-        .map(|i| {
-            let m: ArrayView2<'a, T> = batch.index_axis_move(Axis(0), i);
-            let (rows, cols) = m.dim();
-            let strides = m.strides();
-            if strides.iter().any(|&s| s < 0) {
-                return None;
-            }
-            let (rs, cs) = (strides[0] as usize, strides[1] as usize);
-            m.to_slice_memory_order().map(|data| MatRef::new(data, rows, cols, rs, cs))
-        })
-        .collect()
+    (0..batch.shape()[0]).map(|i| mat_ref(batch.index_axis_move(Axis(0), i))).collect()
+}
+
+/// A strided view of one matrix whose memory is one contiguous block with non-negative
+/// strides; `None` otherwise.
+fn mat_ref<T: Float>(m: ArrayView2<'_, T>) -> Option<MatRef<'_, T>> {
+    let (rows, cols) = m.dim();
+    let strides = m.strides();
+    if strides.iter().any(|&s| s < 0) {
+        return None;
+    }
+    let (rs, cs) = (strides[0] as usize, strides[1] as usize);
+    m.to_slice_memory_order().map(|data| MatRef::new(data, rows, cols, rs, cs))
 }
 
 impl<'t, T: Float> Var<'t, T> {

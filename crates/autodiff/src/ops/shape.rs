@@ -62,6 +62,17 @@ impl<T: Float> Op<T> for BroadcastTo {
         "broadcast_to"
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        // A row repeated (`[d] -> [n, d]`, the VJP of a bias gradient): copies of one slice.
+        let source = x[0].shape();
+        let kept = &source[source.iter().take_while(|&&d| d == 1).count()..];
+        if let Some(values) = x[0].array().as_slice().filter(|v| !v.is_empty() && self.0.ends_with(kept)) {
+            let total = self.0.iter().product::<usize>();
+            let mut out = Vec::with_capacity(total);
+            for _ in 0..total / values.len() {
+                out.extend_from_slice(values);
+            }
+            return Tensor::from_vec(&self.0, out);
+        }
         Tensor::from_array(x[0].array().broadcast(IxDyn(&self.0)).expect("checked by broadcast_to").to_owned())
     }
     fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
