@@ -27,6 +27,7 @@ mod float;
 mod functional;
 mod op;
 mod ops;
+mod small_list;
 #[cfg(feature = "proptest")]
 pub mod strategies;
 mod tape;

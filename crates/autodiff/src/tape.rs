@@ -10,59 +10,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::small_list::{with_small_list, Ids};
+
 static NEXT_TAPE_ID: AtomicUsize = AtomicUsize::new(0);
-
-/// A node's input ids: inline up to three (every primitive but concat and stack), so recording
-/// an op does not allocate for them; boxed beyond.
-#[derive(Clone)]
-enum Ids {
-    Inline([usize; 3], u8),
-    Heap(Box<[usize]>),
-}
-
-impl Ids {
-    const NONE: Ids = Ids::Inline([0; 3], 0);
-
-    fn of<T: Float>(vars: &[Var<'_, T>]) -> Self {
-        if vars.len() <= 3 {
-            let mut ids = [0; 3];
-            for (slot, v) in ids.iter_mut().zip(vars) {
-                *slot = v.id;
-            }
-            Ids::Inline(ids, vars.len() as u8)
-        } else {
-            Ids::Heap(vars.iter().map(|v| v.id).collect())
-        }
-    }
-
-    fn as_slice(&self) -> &[usize] {
-        match self {
-            Ids::Inline(ids, len) => &ids[..usize::from(*len)],
-            Ids::Heap(ids) => ids,
-        }
-    }
-}
-
-/// Up to three items on the stack, more on the heap: the per-op scratch lists (input values,
-/// input Vars, wanted gradients) without an allocation in the common case.
-fn with_small_list<X: Copy, R>(items: impl ExactSizeIterator<Item = X>, f: impl FnOnce(&[X]) -> R) -> R {
-    let len = items.len();
-    if len <= 3 {
-        let mut items = items;
-        match items.next() {
-            None => f(&[]),
-            Some(first) => {
-                let mut buf = [first; 3];
-                for (slot, item) in buf.iter_mut().skip(1).zip(items) {
-                    *slot = item;
-                }
-                f(&buf[..len])
-            }
-        }
-    } else {
-        f(&items.collect::<Vec<X>>())
-    }
-}
 
 pub(crate) struct Node<T: Float> {
     pub(crate) value: Tensor<T>,

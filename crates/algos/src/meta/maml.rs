@@ -48,7 +48,7 @@
 
 use super::inner::{batch_loss, predictions_along};
 use super::meta_sgd::LearnedRates;
-use super::{Batch, Episode, MetaMethod, TaskGradient, EXTRA_PREFIX};
+use super::{extra_params, model_vars, Batch, Episode, MetaMethod, TaskGradient, EXTRA_PREFIX};
 use metagrad_autodiff::{Float, Tape, Tensor, Var};
 use metagrad_nn::{Module, ParamVars, Params};
 
@@ -127,7 +127,7 @@ impl Maml {
     fn recorded_gradient<T: Float>(&self, model: &dyn Module<T>, meta: &Params<T>, e: &Episode<T>) -> TaskGradient<T> {
         let tape = Tape::new();
         let all = meta.on(&tape);
-        let mut theta = model_part(&all);
+        let mut theta = model_vars(&all);
         for step in 0..self.inner_steps {
             theta = self.inner_step(model, &theta, &all, step, &e.support, !self.first_order);
         }
@@ -142,7 +142,7 @@ impl Maml {
         meta: &Params<T>,
         e: &Episode<T>,
     ) -> TaskGradient<T> {
-        let rates = extra_part(meta);
+        let rates = extra_params(meta);
         let mut thetas = vec![super::model_params(meta)];
         for step in 0..self.inner_steps {
             let tape = Tape::new();
@@ -215,26 +215,12 @@ impl<T: Float> MetaMethod<T> for Maml {
         inputs: &Tensor<T>,
         steps: &[usize],
     ) -> Vec<Tensor<T>> {
-        let rates = extra_part(meta);
+        let rates = extra_params(meta);
         predictions_along(model, super::model_params(meta), inputs, steps, |step, theta| {
             let tape = Tape::new();
             self.inner_step(model, &theta.on(&tape), &rates.on(&tape), step, support, false).values()
         })
     }
-}
-
-/// The model's parameters among all lifted meta-parameters.
-fn model_part<'t, T: Float>(all: &ParamVars<'t, T>) -> ParamVars<'t, T> {
-    ParamVars::from_pairs(
-        all.names().into_iter().zip(all.vars()).filter(|(n, _)| !n.starts_with(EXTRA_PREFIX)).collect(),
-    )
-}
-
-/// The method's own meta-parameters.
-fn extra_part<T: Float>(meta: &Params<T>) -> Params<T> {
-    Params::from_pairs(
-        meta.iter().filter(|(n, _)| n.starts_with(EXTRA_PREFIX)).map(|(n, v)| (n.to_string(), v.clone())),
-    )
 }
 
 fn to_f64<T: Float>(x: T) -> f64 {

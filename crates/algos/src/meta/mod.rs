@@ -33,7 +33,7 @@ pub use r2d2::R2d2;
 pub use reptile::Reptile;
 
 use metagrad_autodiff::{Float, Tensor};
-use metagrad_nn::{Module, Params};
+use metagrad_nn::{Module, ParamVars, Params};
 
 /// The gradient of one task's meta-objective, and that task's query loss.
 #[derive(Clone, Debug)]
@@ -79,7 +79,23 @@ pub const EXTRA_PREFIX: &str = "meta.";
 
 /// The model's part of the meta-parameters.
 pub fn model_params<T: Float>(meta: &Params<T>) -> Params<T> {
+    select_params(meta, false)
+}
+
+/// The method's own part of the meta-parameters (names starting with [`EXTRA_PREFIX`]).
+pub fn extra_params<T: Float>(meta: &Params<T>) -> Params<T> {
+    select_params(meta, true)
+}
+
+fn select_params<T: Float>(meta: &Params<T>, extra: bool) -> Params<T> {
     Params::from_pairs(
-        meta.iter().filter(|(n, _)| !n.starts_with(EXTRA_PREFIX)).map(|(n, v)| (n.to_string(), v.clone())),
+        meta.iter().filter(|(n, _)| n.starts_with(EXTRA_PREFIX) == extra).map(|(n, v)| (n.to_string(), v.clone())),
+    )
+}
+
+/// The model's part of meta-parameters lifted onto a tape.
+pub(crate) fn model_vars<'t, T: Float>(all: &ParamVars<'t, T>) -> ParamVars<'t, T> {
+    ParamVars::from_pairs(
+        all.names().into_iter().zip(all.vars()).filter(|(n, _)| !n.starts_with(EXTRA_PREFIX)).collect(),
     )
 }

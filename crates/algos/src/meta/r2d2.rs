@@ -18,7 +18,7 @@
 //! There is no inner loop, so "steps" mean nothing here: predictions are the same for every
 //! requested step count.
 
-use super::{Batch, Episode, MetaMethod, Target, TaskGradient, EXTRA_PREFIX};
+use super::{model_vars, Batch, Episode, MetaMethod, Target, TaskGradient, EXTRA_PREFIX};
 use metagrad_autodiff::{concat, one_hot, Float, Tape, Tensor, Var};
 use metagrad_nn::{Context, Module, ParamVars, Params};
 
@@ -53,9 +53,7 @@ impl R2d2 {
         inputs: &Tensor<T>,
     ) -> Var<'t, T> {
         let tape = all.vars()[0].tape();
-        let model = ParamVars::from_pairs(
-            all.names().into_iter().zip(all.vars()).filter(|(n, _)| !n.starts_with(EXTRA_PREFIX)).collect(),
-        );
+        let model = model_vars(all);
         let features = |x: &Tensor<T>| {
             let f = body.forward(&model, tape.constant(x.clone()), &mut Context::transductive(0));
             let ones = tape.constant(Tensor::ones(&[f.shape()[0], 1]));
