@@ -9,6 +9,10 @@
 //! with peak memory.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
+// The allocator of the `metagrad` program (docs/PERFORMANCE.md, "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use metagrad_algos::meta::{meta_step, sinusoid, Maml};
 use metagrad_nn::optim::Adam;
 use metagrad_nn::Module;

@@ -9,6 +9,10 @@
 //! and `python mlp_train.py --lib torch` from `../shared/anchors`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+
+// The allocator of the `metagrad` program (docs/PERFORMANCE.md, "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use metagrad_autodiff::{Tape, Tensor};
 use metagrad_nn::layers::{Activation, BatchNorm, Conv2d, Flatten, Linear, MaxPool2d};
 use metagrad_nn::loss::{cross_entropy, Reduction, Targets};

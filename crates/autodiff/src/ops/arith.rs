@@ -5,6 +5,7 @@
 //! sum each cotangent back to its operand's shape with `sum_to`, the adjoint of broadcasting
 //! (and the identity when no broadcasting happened).
 
+use super::shape::block_layout;
 use crate::{broadcast_shape, Float, Grads, Op, Tensor, Var};
 use ndarray::Zip;
 
@@ -13,7 +14,7 @@ fn zip_broadcast<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: impl Fn(T, T) -> T) 
     if a.shape() == b.shape() {
         return a.zip_map(b, f);
     }
-    if let Some(out) = zip_trailing(a, b, &f) {
+    if let Some(out) = zip_blocks(a, b, &f) {
         return out;
     }
     let shape = broadcast_shape(a.shape(), b.shape()).expect("checked when the op was applied");
@@ -22,25 +23,29 @@ fn zip_broadcast<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: impl Fn(T, T) -> T) 
     Tensor::from_array(Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y)))
 }
 
-/// The fast path for the most common broadcast, a bias: one contiguous operand whose shape is
-/// the trailing part of the other's (`[n, d] + [d]`), both row-major. `None` otherwise.
-fn zip_trailing<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: &impl Fn(T, T) -> T) -> Option<Tensor<T>> {
+/// The fast path for the common broadcasts (a bias row, a per-channel scale, a scalar): one
+/// row-major operand read as `[outer, mid, inner]` blocks, the other varying along `mid` only
+/// (see [`block_layout`]). `None` otherwise.
+fn zip_blocks<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: &impl Fn(T, T) -> T) -> Option<Tensor<T>> {
     let (xa, xb) = (a.array().as_slice()?, b.array().as_slice()?);
-    let trailing =
-        |big: &[usize], small: &[usize], len: usize| len > 0 && small.len() <= big.len() && big.ends_with(small);
-    let mut out = Vec::with_capacity(xa.len().max(xb.len()));
-    if trailing(a.shape(), b.shape(), xb.len()) {
-        for row in xa.chunks_exact(xb.len()) {
-            out.extend(row.iter().zip(xb).map(|(&x, &y)| f(x, y)));
+    let blocks = |large: &[T], small: &[T], (outer, mid, inner): (usize, usize, usize), small_first: bool| {
+        let mut out = Vec::with_capacity(large.len());
+        for o in 0..outer {
+            for (m, &s) in small.iter().enumerate().take(mid) {
+                let block = &large[(o * mid + m) * inner..(o * mid + m + 1) * inner];
+                if small_first {
+                    out.extend(block.iter().map(|&x| f(s, x)));
+                } else {
+                    out.extend(block.iter().map(|&x| f(x, s)));
+                }
+            }
         }
-        Some(Tensor::from_vec(a.shape(), out))
-    } else if trailing(b.shape(), a.shape(), xa.len()) {
-        for row in xb.chunks_exact(xa.len()) {
-            out.extend(xa.iter().zip(row).map(|(&x, &y)| f(x, y)));
-        }
-        Some(Tensor::from_vec(b.shape(), out))
+        out
+    };
+    if let Some(layout) = block_layout(a.shape(), b.shape()) {
+        Some(Tensor::from_vec(a.shape(), blocks(xa, xb, layout, false)))
     } else {
-        None
+        block_layout(b.shape(), a.shape()).map(|layout| Tensor::from_vec(b.shape(), blocks(xb, xa, layout, true)))
     }
 }
 
@@ -169,5 +174,41 @@ impl<'t, T: Float> Var<'t, T> {
     /// `1 / self`.
     pub fn recip(self) -> Self {
         self.powf(-T::one())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Zip;
+
+    /// The block fast path against ndarray's general broadcasting, both operand orders, on the
+    /// shapes it takes (bias, per-channel, scalar, middle axes) and ones it must decline.
+    #[test]
+    fn block_broadcasting_agrees_with_the_general_path() {
+        let pairs: [(&[usize], &[usize]); 7] = [
+            (&[4, 3], &[3]),
+            (&[2, 3, 4, 5], &[1, 3, 1, 1]),
+            (&[2, 3, 4], &[]),
+            (&[2, 3, 4], &[3, 4]),
+            (&[2, 3, 4], &[3, 1]),
+            (&[3, 1], &[1, 4]),
+            (&[2, 1, 4], &[3, 1]),
+        ];
+        let fill = |shape: &[usize], offset: f64| {
+            let n = shape.iter().product::<usize>();
+            Tensor::from_vec(shape, (0..n).map(|i| (i as f64 * 0.37 + offset).sin()).collect())
+        };
+        for (s, t) in pairs {
+            let (a, b) = (fill(s, 0.0), fill(t, 1.0));
+            for (x, y) in [(&a, &b), (&b, &a)] {
+                let shape = broadcast_shape(x.shape(), y.shape()).unwrap();
+                let xv = x.array().broadcast(shape.as_slice()).unwrap();
+                let yv = y.array().broadcast(shape.as_slice()).unwrap();
+                let reference = Tensor::from_array(Zip::from(&xv).and(&yv).map_collect(|&p, &q| p - 2.0 * q));
+                let got = zip_broadcast(x, y, |p, q| p - 2.0 * q);
+                assert_eq!(got, reference, "{:?} with {:?}", x.shape(), y.shape());
+            }
+        }
     }
 }

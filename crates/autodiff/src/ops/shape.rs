@@ -56,20 +56,41 @@ impl<T: Float> Op<T> for Permute {
     }
 }
 
+/// How a broadcast `small` shape sits inside `large`: `large` read as `[outer, mid, inner]`
+/// with `small`'s elements varying along `mid` only (a bias `[d]` in `[n, d]`, a batch-norm
+/// scale `[1, c, 1, 1]` in `[n, c, h, w]`, a scalar anywhere). `None` when the axes `small`
+/// varies along are not one contiguous run equal to `large`'s there. Both tensors must be
+/// row-major for the block loops that use this.
+pub(crate) fn block_layout(large: &[usize], small: &[usize]) -> Option<(usize, usize, usize)> {
+    let pad = large.len().checked_sub(small.len())?;
+    let dim = |k: usize| if k < pad { 1 } else { small[k - pad] };
+    let varying: Vec<usize> = (0..large.len()).filter(|&k| dim(k) != 1).collect();
+    let (start, end) = match (varying.first(), varying.last()) {
+        (Some(&first), Some(&last)) => (first, last + 1),
+        _ => (large.len(), large.len()),
+    };
+    if (start..end).any(|k| dim(k) != large[k]) {
+        return None;
+    }
+    let product = |axes: &[usize]| axes.iter().product::<usize>();
+    Some((product(&large[..start]), product(&large[start..end]), product(&large[end..])))
+}
+
 struct BroadcastTo(Vec<usize>);
 impl<T: Float> Op<T> for BroadcastTo {
     fn name(&self) -> &'static str {
         "broadcast_to"
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
-        // A row repeated (`[d] -> [n, d]`, the VJP of a bias gradient): copies of one slice.
-        let source = x[0].shape();
-        let kept = &source[source.iter().take_while(|&&d| d == 1).count()..];
-        if let Some(values) = x[0].array().as_slice().filter(|v| !v.is_empty() && self.0.ends_with(kept)) {
-            let total = self.0.iter().product::<usize>();
-            let mut out = Vec::with_capacity(total);
-            for _ in 0..total / values.len() {
-                out.extend_from_slice(values);
+        // A block pattern (a bias row, a per-channel value): copies straight from the slice.
+        if let (Some(values), Some((outer, mid, inner))) =
+            (x[0].array().as_slice(), block_layout(&self.0, x[0].shape()))
+        {
+            let mut out = Vec::with_capacity(outer * mid * inner);
+            for _ in 0..outer {
+                for &v in values {
+                    out.extend(std::iter::repeat_n(v, inner));
+                }
             }
             return Tensor::from_vec(&self.0, out);
         }
@@ -95,15 +116,15 @@ impl<T: Float> Op<T> for SumTo {
             };
             return Tensor::from_vec(target, vec![total]);
         }
-        // A bias gradient, `[n, d] -> [d]` (or `[1, d]`): rows added in order into one
-        // accumulator, the same order as the general path below.
-        let kept: &[usize] = &target[target.iter().take_while(|&&d| d == 1).count()..];
-        if let Some(values) = x[0].array().as_slice().filter(|_| x[0].shape().ends_with(kept)) {
-            let width = kept.iter().product::<usize>();
-            let mut acc = vec![T::zero(); width];
-            for row in values.chunks_exact(width) {
-                for (a, &v) in acc.iter_mut().zip(row) {
-                    *a += v;
+        // A block pattern (a bias or per-channel gradient): one pass over the slice, adding in
+        // memory order, which for a bias is the general path's order too.
+        if let (Some(values), Some((_, mid, inner))) = (x[0].array().as_slice(), block_layout(x[0].shape(), target)) {
+            let mut acc = vec![T::zero(); mid];
+            if mid * inner > 0 {
+                for outer_block in values.chunks_exact(mid * inner) {
+                    for (a, block) in acc.iter_mut().zip(outer_block.chunks_exact(inner)) {
+                        *a += block.iter().fold(T::zero(), |s, &v| s + v);
+                    }
                 }
             }
             return Tensor::from_vec(target, acc);
@@ -244,6 +265,36 @@ impl<'t, T: Float> Var<'t, T> {
 
 #[cfg(test)]
 mod tests {
+    use crate::{Tape, Tensor};
+    use ndarray::{Axis, IxDyn};
+
+    /// `sum_to` and `broadcast_to` through their block fast paths against the general ones
+    /// (`sum_axis` loops and ndarray's broadcast view).
+    #[test]
+    fn block_sum_to_and_broadcast_to_agree_with_the_general_path() {
+        let cases: [(&[usize], &[usize]); 4] =
+            [(&[4, 3], &[3]), (&[2, 3, 4, 5], &[1, 3, 1, 1]), (&[2, 3, 4], &[1, 1]), (&[2, 3, 4], &[3, 4])];
+        for (large, small) in cases {
+            let n = large.iter().product::<usize>();
+            let x = Tensor::from_vec(large, (0..n).map(|i| (i as f64 * 0.37).sin()).collect::<Vec<f64>>());
+            let tape = Tape::new();
+            let summed = tape.constant(x.clone()).sum_to(small).value();
+            let mut reference = x.array().to_owned();
+            let pad = large.len() - small.len();
+            for axis in (0..large.len()).rev() {
+                let keep = if axis < pad { 1 } else { small[axis - pad] };
+                if keep == 1 && reference.shape()[axis] != 1 {
+                    reference = reference.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+                }
+            }
+            let reference = Tensor::from_array(reference.into_shape_with_order(IxDyn(small)).unwrap());
+            assert!(summed.max_abs_diff(&reference) < 1e-12, "sum_to {large:?} -> {small:?}");
+            let back = tape.constant(summed.clone()).broadcast_to(large).value();
+            let expected = Tensor::from_array(summed.array().broadcast(IxDyn(large)).unwrap().to_owned());
+            assert_eq!(back, expected, "broadcast_to {small:?} -> {large:?}");
+        }
+    }
+
     use super::broadcast_shape;
 
     #[test]

@@ -17,6 +17,12 @@ mod training;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+// Training allocates and frees many large tensors; glibc's malloc returns their pages to the
+// system and faults them back in on every step, which cost the conv backbone half its time.
+// mimalloc keeps them (docs/PERFORMANCE.md, "The allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Meta-learning from the command line.
 #[derive(Parser, Debug)]
 #[command(name = "metagrad", version, about)]
