@@ -5,7 +5,8 @@
 //!
 //! - [`meta`]: meta-learning — MAML (second and first order, with an optional checkpointed
 //!   inner loop), Meta-SGD, ANIL, the R2D2 closed-form ridge head, Reptile, and a
-//!   pretrained-then-fine-tuned baseline, all driven by one episode loop.
+//!   pretrained-then-fine-tuned baseline, and prototypical networks, all driven by one episode
+//!   loop.
 #![deny(missing_docs)]
 
 pub mod meta;

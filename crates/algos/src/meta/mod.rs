@@ -15,6 +15,7 @@
 //! | R2D2 | [`r2d2`] | a ridge-regression head, in closed form | through the linear solve |
 //! | Reptile | [`reptile`] | every parameter | none: the outer step moves towards the adapted weights |
 //! | pretrained baseline | [`pretrained`] | fine-tuning at test only | plain gradient on all tasks |
+//! | prototypical networks | [`protonet`] | nothing: class means of embeddings | through the prototypes |
 
 pub mod anil;
 mod episode;
@@ -22,6 +23,7 @@ mod inner;
 pub mod maml;
 pub mod meta_sgd;
 pub mod pretrained;
+pub mod protonet;
 pub mod r2d2;
 pub mod reptile;
 pub mod sinusoid;
@@ -29,6 +31,7 @@ pub mod sinusoid;
 pub use episode::{evaluate, meta_gradient, meta_step, Batch, Episode, MetaStep, Score, Target};
 pub use maml::Maml;
 pub use pretrained::Pretrained;
+pub use protonet::ProtoNet;
 pub use r2d2::R2d2;
 pub use reptile::Reptile;
 
