@@ -46,7 +46,7 @@ pub fn unary<T: Element>(op: Unary, x: &[T], out: &mut [T]) {
     run((x, out));
 }
 
-/// The sum of `x`, in a fixed order: blocks of [`BLOCK`] elements, each summed with eight
+/// The sum of `x`, in a fixed order: blocks of `BLOCK` elements, each summed with eight
 /// interleaved accumulators, then the block sums in order.
 pub fn sum<T: Element>(x: &[T]) -> T {
     reduce(x, T::ZERO, |a, b| a + b)

@@ -67,7 +67,7 @@ unary_op!(
     abs, Abs, forward: |x| x.abs(), vjp: |x, _y, g| g * x.mask_values(|v| if v > T::zero() { T::one() } else if v < T::zero() { -T::one() } else { T::zero() })
 );
 unary_op!(
-    /// `max(x, 0)` (NaN stays NaN); d/dx = 1[x > 0].
+    /// `max(x, 0)` (NaN stays NaN); d/dx = `1[x > 0]`.
     relu, Relu, kernel: Some(Unary::Relu), forward: |x| if x > T::zero() || x.is_nan() { x } else { T::zero() }, vjp: |x, _y, g| g * x.mask_values(|v| if v > T::zero() { T::one() } else { T::zero() })
 );
 

@@ -238,7 +238,7 @@ fn test_tasks(args: &Args) -> CliResult<TestTasks> {
             let mut xs = |n: usize| -> Vec<f64> { (0..n).map(|_| rand::Rng::gen_range(&mut rng, -5.0..5.0)).collect() };
             let support = (0..100).map(|_| xs(args.shots)).collect();
             let query = (0..100).map(|_| xs(100)).collect();
-            (tasks, support, query, "100 tasks drawn with seed 12345".into())
+            (tasks, support, query, "tasks drawn with seed 12345".into())
         }
     };
     let episodes = tasks
