@@ -44,7 +44,8 @@ impl R2d2 {
     }
 
     /// Predictions on `inputs` of the ridge head fitted to `support`, on the tape of `all`
-    /// (every meta-parameter, lifted: the body's and the head's own).
+    /// (every meta-parameter, lifted: the body's and the head's own). The body must produce
+    /// `[n, d]` features (end a convolutional body with `Flatten`).
     pub fn predictions<'t, T: Float>(
         &self,
         body: &dyn Module<T>,
