@@ -18,6 +18,19 @@ impl<T: Float> Op<T> for Gather {
     }
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
         let source = x[0].array();
+        if let (Some(values), Some(index)) = (source.as_slice(), self.index.as_slice()) {
+            // Row-major operands, read as [outer, axis, inner] blocks.
+            let (outer, inner) = split_at_axis(self.index.shape(), self.axis);
+            let (from, to) = (source.shape()[self.axis], self.index.shape()[self.axis]);
+            let mut out = Vec::with_capacity(index.len());
+            for o in 0..outer {
+                for j in 0..to {
+                    let row = &index[(o * to + j) * inner..(o * to + j + 1) * inner];
+                    out.extend(row.iter().enumerate().map(|(i, &k)| values[(o * from + k) * inner + i]));
+                }
+            }
+            return Tensor::from_vec(self.index.shape(), out);
+        }
         let mut at = vec![0; source.ndim()];
         let out = ArrayD::from_shape_fn(self.index.raw_dim(), |p| {
             at.copy_from_slice(p.slice());
@@ -45,6 +58,22 @@ impl<T: Float> Op<T> for ScatterAdd {
     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
         let mut shape = x[0].shape().to_vec();
         shape[self.axis] = self.size;
+        if let (Some(values), Some(index)) = (x[0].array().as_slice(), self.index.as_slice()) {
+            // Row-major operands as [outer, axis, inner] blocks, added in the source's
+            // row-major order like the general path below.
+            let (outer, inner) = split_at_axis(self.index.shape(), self.axis);
+            let (from, to) = (self.index.shape()[self.axis], self.size);
+            let mut out = vec![T::zero(); outer * to * inner];
+            for o in 0..outer {
+                for j in 0..from {
+                    let base = (o * from + j) * inner;
+                    for i in 0..inner {
+                        out[(o * to + index[base + i]) * inner + i] += values[base + i];
+                    }
+                }
+            }
+            return Tensor::from_vec(&shape, out);
+        }
         let mut out = ArrayD::zeros(IxDyn(&shape));
         let mut at = vec![0; shape.len()];
         // Row-major order over the source: a fixed summation order, so results are reproducible.
@@ -58,6 +87,11 @@ impl<T: Float> Op<T> for ScatterAdd {
     fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
         vec![Some(g.gather(self.axis, &self.index))]
     }
+}
+
+/// The products of the sizes before and after `axis`.
+fn split_at_axis(shape: &[usize], axis: usize) -> (usize, usize) {
+    (shape[..axis].iter().product(), shape[axis + 1..].iter().product())
 }
 
 fn check_index(op: &str, axis: usize, index: &Indices, data_shape: &[usize], bound: usize) {
@@ -128,4 +162,46 @@ pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Tensor<T> {
         out[[row, label].as_slice()] = T::one();
     }
     Tensor::from_array(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+    use ndarray::{ArrayD, IxDyn};
+
+    /// The block fast paths (row-major operands) against the general index-by-index paths,
+    /// which a permuted (strided) source takes.
+    #[test]
+    fn gather_and_scatter_add_fast_paths_agree_with_the_general_ones() {
+        let tape = Tape::<f64>::new();
+        let x = tape.constant(Tensor::from_vec(&[2, 3, 4], (0..24).map(|i| f64::from(i) * 0.5 - 3.0).collect()));
+        let strided = x.permute(&[0, 2, 1]); // [2, 4, 3], not row-major
+        assert!(strided.value().array().as_slice().is_none());
+        let packed = tape.constant(Tensor::from_vec(&[2, 4, 3], strided.value().to_vec()));
+        for axis in 0..3 {
+            let mut shape = vec![2, 4, 3];
+            let size = shape[axis];
+            shape[axis] = 5;
+            let n = shape.iter().product::<usize>();
+            let index = ArrayD::from_shape_vec(IxDyn(&shape), (0..n).map(|i| (i * 7 + 3) % size).collect())
+                .unwrap()
+                .into_shared();
+            let (general, fast) = (strided.gather(axis, &index).value(), packed.gather(axis, &index).value());
+            assert_eq!(general, fast, "gather along axis {axis}");
+            let src = tape.constant(Tensor::from_vec(&shape, (0..n).map(|i| (i as f64).sin()).collect()));
+            let src_strided = {
+                let mut order: Vec<usize> = (0..3).collect();
+                order.swap(1, 2);
+                let flipped = tape.constant(Tensor::from_vec(
+                    &order.iter().map(|&a| shape[a]).collect::<Vec<_>>(),
+                    src.permute(&order).value().to_vec(),
+                ));
+                flipped.permute(&order)
+            };
+            assert!(src_strided.value().array().as_slice().is_none());
+            let general = src_strided.scatter_add(axis, &index, size).value();
+            let fast = src.scatter_add(axis, &index, size).value();
+            assert!(general.max_abs_diff(&fast) < 1e-15, "scatter_add along axis {axis}");
+        }
+    }
 }
