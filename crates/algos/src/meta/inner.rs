@@ -1,7 +1,7 @@
 //! Pieces of inner loops that several methods share: a forward pass on a batch, a plain SGD
 //! step off the tape, and predictions along an adaptation trajectory.
 
-use super::Batch;
+use super::{Batch, Episode, TaskGradient};
 use metagrad_autodiff::{Float, Tape, Tensor, Var};
 use metagrad_nn::{Context, Module, ParamVars, Params};
 
@@ -56,4 +56,46 @@ pub(crate) fn predictions_along<T: Float>(
         }
     }
     steps.iter().map(|&s| at_step[s].clone().expect("computed above")).collect()
+}
+
+/// A method that fits its learner to the support set in closed form, with no inner loop
+/// (R2D2's ridge head, prototypical networks' class means): it only defines predictions on a
+/// tape, and the task gradient and evaluation follow from them.
+pub(crate) trait ClosedForm<T: Float> {
+    /// Predictions on `inputs` after fitting to `support`, on the tape of `all` (every
+    /// meta-parameter, lifted).
+    fn predict_on_tape<'t>(
+        &self,
+        model: &dyn Module<T>,
+        all: &ParamVars<'t, T>,
+        support: &Batch<T>,
+        inputs: &Tensor<T>,
+    ) -> Var<'t, T>;
+}
+
+/// The gradient of the query loss of a closed-form method.
+pub(crate) fn closed_form_gradient<T: Float>(
+    method: &impl ClosedForm<T>,
+    model: &dyn Module<T>,
+    meta: &Params<T>,
+    episode: &Episode<T>,
+) -> TaskGradient<T> {
+    let tape = Tape::new();
+    let all = meta.on(&tape);
+    let loss = episode.query.loss(method.predict_on_tape(model, &all, &episode.support, &episode.query.inputs));
+    TaskGradient { query_loss: loss.item().to_f64().unwrap_or(f64::NAN), grads: all.grad(loss) }
+}
+
+/// A closed-form method's predictions, the same for every requested step count.
+pub(crate) fn closed_form_predictions<T: Float>(
+    method: &impl ClosedForm<T>,
+    model: &dyn Module<T>,
+    meta: &Params<T>,
+    support: &Batch<T>,
+    inputs: &Tensor<T>,
+    steps: &[usize],
+) -> Vec<Tensor<T>> {
+    let tape = Tape::new();
+    let prediction = tape.no_grad(|| method.predict_on_tape(model, &meta.on(&tape), support, inputs).value());
+    steps.iter().map(|_| prediction.clone()).collect()
 }

@@ -21,8 +21,9 @@
 //! The distances are computed as `||q||^2 - 2 q . c + ||c||^2`, one matrix product for all
 //! query-prototype pairs.
 
+use super::inner::{closed_form_gradient, closed_form_predictions, ClosedForm};
 use super::{Batch, Episode, MetaMethod, Target, TaskGradient};
-use metagrad_autodiff::{one_hot, Float, Tape, Tensor, Var};
+use metagrad_autodiff::{one_hot, Float, Tensor, Var};
 use metagrad_nn::{Context, Module, ParamVars, Params};
 
 /// Prototypical networks with squared Euclidean distance.
@@ -74,10 +75,7 @@ impl<T: Float> MetaMethod<T> for ProtoNet {
     }
 
     fn task_gradient(&self, model: &dyn Module<T>, meta: &Params<T>, episode: &Episode<T>) -> TaskGradient<T> {
-        let tape = Tape::new();
-        let params = meta.on(&tape);
-        let loss = episode.query.loss(self.logits(model, &params, &episode.support, &episode.query.inputs));
-        TaskGradient { query_loss: loss.item().to_f64().unwrap_or(f64::NAN), grads: params.grad(loss) }
+        closed_form_gradient(self, model, meta, episode)
     }
 
     fn adapted_predictions(
@@ -88,8 +86,18 @@ impl<T: Float> MetaMethod<T> for ProtoNet {
         inputs: &Tensor<T>,
         steps: &[usize],
     ) -> Vec<Tensor<T>> {
-        let tape = Tape::new();
-        let logits = tape.no_grad(|| self.logits(model, &meta.on(&tape), support, inputs).value());
-        steps.iter().map(|_| logits.clone()).collect()
+        closed_form_predictions(self, model, meta, support, inputs, steps)
+    }
+}
+
+impl<T: Float> ClosedForm<T> for ProtoNet {
+    fn predict_on_tape<'t>(
+        &self,
+        model: &dyn Module<T>,
+        all: &ParamVars<'t, T>,
+        support: &Batch<T>,
+        inputs: &Tensor<T>,
+    ) -> Var<'t, T> {
+        self.logits(model, all, support, inputs)
     }
 }

@@ -18,8 +18,9 @@
 //! There is no inner loop, so "steps" mean nothing here: predictions are the same for every
 //! requested step count.
 
+use super::inner::{closed_form_gradient, closed_form_predictions, ClosedForm};
 use super::{model_vars, Batch, Episode, MetaMethod, Target, TaskGradient, EXTRA_PREFIX};
-use metagrad_autodiff::{concat, one_hot, Float, Tape, Tensor, Var};
+use metagrad_autodiff::{concat, one_hot, Float, Tensor, Var};
 use metagrad_nn::{Context, Module, ParamVars, Params};
 
 /// The ridge head over a body network's features.
@@ -91,10 +92,7 @@ impl<T: Float> MetaMethod<T> for R2d2 {
     }
 
     fn task_gradient(&self, model: &dyn Module<T>, meta: &Params<T>, episode: &Episode<T>) -> TaskGradient<T> {
-        let tape = Tape::new();
-        let all = meta.on(&tape);
-        let loss = episode.query.loss(self.predictions(model, &all, &episode.support, &episode.query.inputs));
-        TaskGradient { query_loss: loss.item().to_f64().unwrap_or(f64::NAN), grads: all.grad(loss) }
+        closed_form_gradient(self, model, meta, episode)
     }
 
     fn adapted_predictions(
@@ -105,8 +103,18 @@ impl<T: Float> MetaMethod<T> for R2d2 {
         inputs: &Tensor<T>,
         steps: &[usize],
     ) -> Vec<Tensor<T>> {
-        let tape = Tape::new();
-        let prediction = tape.no_grad(|| self.predictions(model, &meta.on(&tape), support, inputs).value());
-        steps.iter().map(|_| prediction.clone()).collect()
+        closed_form_predictions(self, model, meta, support, inputs, steps)
+    }
+}
+
+impl<T: Float> ClosedForm<T> for R2d2 {
+    fn predict_on_tape<'t>(
+        &self,
+        model: &dyn Module<T>,
+        all: &ParamVars<'t, T>,
+        support: &Batch<T>,
+        inputs: &Tensor<T>,
+    ) -> Var<'t, T> {
+        self.predictions(model, all, support, inputs)
     }
 }
