@@ -99,6 +99,33 @@ impl EpisodeSampler {
     }
 }
 
+impl ClassDataset {
+    /// A minibatch of `size` examples drawn uniformly (with replacement) from all images of
+    /// all classes, labelled by class index (`0..classes.len()`): for ordinary supervised
+    /// training over every class, as the fine-tuning baseline's pretraining does.
+    ///
+    /// # Panics
+    /// If the dataset has no examples.
+    pub fn sample_batch(&self, size: usize, rng: &mut impl Rng) -> LabelledBatch {
+        let total: usize = self.classes.iter().map(|c| c.examples.len()).sum();
+        assert!(total > 0, "ClassDataset::sample_batch: the dataset has no examples");
+        let side = self.images.shape()[1];
+        let mut pixels = Vec::with_capacity(size * side * side);
+        let mut labels = Vec::with_capacity(size);
+        for _ in 0..size {
+            let (mut class, mut index) = (0, rng.gen_range(0..total));
+            while index >= self.classes[class].examples.len() {
+                index -= self.classes[class].examples.len();
+                class += 1;
+            }
+            let c = &self.classes[class];
+            pixels.extend(rotate(self.images.index_axis(Axis(0), c.examples[index]), c.quarter_turns));
+            labels.push(class);
+        }
+        LabelledBatch { images: Array4::from_shape_vec((size, 1, side, side), pixels).expect("square images"), labels }
+    }
+}
+
 /// The image turned by `quarter_turns` x 90 degrees counter-clockwise, row-major.
 pub fn rotate(image: ArrayView2<'_, f32>, quarter_turns: u8) -> Vec<f32> {
     let n = image.nrows();
@@ -151,6 +178,18 @@ mod tests {
         assert_eq!(draw(7), draw(7));
         let orders: std::collections::HashSet<Vec<usize>> = (0..20).map(|s| draw(s).classes).collect();
         assert!(orders.len() > 10, "class-to-label assignments should vary between episodes");
+    }
+
+    #[test]
+    fn minibatches_label_examples_by_their_class_and_cover_every_class() {
+        let data = toy();
+        let batch = data.sample_batch(600, &mut StdRng::seed_from_u64(3));
+        assert_eq!(batch.images.shape(), &[600, 1, 3, 3]);
+        for (image, &label) in batch.images.outer_iter().zip(&batch.labels) {
+            assert_eq!(image[[0, 0, 0]] as usize / 5, label, "image {} is in class {label}", image[[0, 0, 0]]);
+        }
+        let seen: std::collections::HashSet<usize> = batch.labels.iter().copied().collect();
+        assert_eq!(seen.len(), 6, "600 draws over 6 classes reach every class");
     }
 
     #[test]

@@ -17,6 +17,35 @@ pub(crate) fn batch_loss<'t, T: Float>(
     batch.loss(model.forward(params, tape.constant(batch.inputs.clone()), &mut ctx))
 }
 
+/// `encoder`'s output on `inputs` flattened to `[n, features]`, with batch statistics.
+pub(crate) fn embed<'t, T: Float>(
+    encoder: &dyn Module<T>,
+    params: &ParamVars<'t, T>,
+    inputs: &Tensor<T>,
+) -> Var<'t, T> {
+    let tape = params.vars().first().map(|v| v.tape()).expect("an encoder with parameters");
+    let e = encoder.forward(params, tape.constant(inputs.clone()), &mut Context::transductive(0));
+    let n = e.shape()[0];
+    e.reshape(&[n, e.len() / n.max(1)])
+}
+
+/// The labels of a classification batch, the number of classes (`max + 1`), and the
+/// `[ways, 1]` column of `1 / count` per class.
+///
+/// # Panics
+/// If `batch` is a regression batch or some class in `0..ways` has no example; `who` names
+/// the caller in the message.
+pub(crate) fn class_counts<'b, T: Float>(batch: &'b Batch<T>, who: &str) -> (&'b [usize], usize, Tensor<T>) {
+    let super::Target::Classes(labels) = &batch.target else {
+        panic!("{who}: the support set must be a classification batch");
+    };
+    let ways = labels.iter().max().map_or(0, |m| m + 1);
+    let counts: Vec<usize> = (0..ways).map(|k| labels.iter().filter(|&&l| l == k).count()).collect();
+    assert!(counts.iter().all(|&c| c > 0), "{who}: every class 0..{ways} needs a support example");
+    let inverse = Tensor::from_vec(&[ways, 1], counts.iter().map(|&c| T::one() / T::of(c as f64)).collect());
+    (labels, ways, inverse)
+}
+
 /// The model's output on `inputs` (nothing recorded).
 pub(crate) fn predict<T: Float>(model: &dyn Module<T>, params: &Params<T>, inputs: &Tensor<T>) -> Tensor<T> {
     let tape = Tape::new();

@@ -16,24 +16,43 @@
 //! | Reptile | [`reptile`] | every parameter | none: the outer step moves towards the adapted weights |
 //! | pretrained baseline | [`pretrained`] | fine-tuning at test only | plain gradient on all tasks |
 //! | prototypical networks | [`protonet`] | nothing: class means of embeddings | through the prototypes |
+//! | matching networks | [`matching`] | nothing: cosine attention over the support set | through the attention |
+//! | relation networks | [`relation`] | nothing: summed class feature maps | through a learned relation module |
+//! | siamese networks | [`siamese`] | nothing: pairwise same/different scores | binary cross-entropy on pairs |
+//! | triplet networks | [`triplet`] | nothing: distances to support examples | triplet margin loss |
+//! | fine-tuning baseline | [`finetune`] | a new head (and optionally the encoder), at test only | plain gradient of a classifier over all training classes |
+//! | pixel nearest neighbour | [`nearest`] | nothing | none: nothing is learned |
 
 pub mod anil;
+pub mod conv4;
 mod episode;
+pub mod finetune;
 mod inner;
 pub mod maml;
+pub mod matching;
 pub mod meta_sgd;
+pub mod nearest;
 pub mod pretrained;
 pub mod protonet;
 pub mod r2d2;
+pub mod relation;
 pub mod reptile;
+pub mod siamese;
 pub mod sinusoid;
+pub mod triplet;
 
 pub use episode::{evaluate, meta_gradient, meta_step, Batch, Episode, MetaStep, Score, Target};
+pub use finetune::FineTune;
 pub use maml::Maml;
+pub use matching::MatchingNet;
+pub use nearest::PixelNearestNeighbour;
 pub use pretrained::Pretrained;
 pub use protonet::ProtoNet;
 pub use r2d2::R2d2;
+pub use relation::RelationNet;
 pub use reptile::Reptile;
+pub use siamese::Siamese;
+pub use triplet::Triplet;
 
 use metagrad_autodiff::{Float, Tensor};
 use metagrad_nn::{Module, ParamVars, Params};

@@ -21,10 +21,10 @@
 //! The distances are computed as `||q||^2 - 2 q . c + ||c||^2`, one matrix product for all
 //! query-prototype pairs.
 
-use super::inner::{closed_form_gradient, closed_form_predictions, ClosedForm};
-use super::{Batch, Episode, MetaMethod, Target, TaskGradient};
+use super::inner::{class_counts, closed_form_gradient, closed_form_predictions, embed, ClosedForm};
+use super::{Batch, Episode, MetaMethod, TaskGradient};
 use metagrad_autodiff::{one_hot, Float, Tensor, Var};
-use metagrad_nn::{Context, Module, ParamVars, Params};
+use metagrad_nn::{Module, ParamVars, Params};
 
 /// Prototypical networks with squared Euclidean distance.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -43,25 +43,13 @@ impl ProtoNet {
         support: &Batch<T>,
         inputs: &Tensor<T>,
     ) -> Var<'t, T> {
-        let Target::Classes(labels) = &support.target else {
-            panic!("ProtoNet: the support set must be a classification batch");
-        };
         let tape = params.vars()[0].tape();
-        let ways = labels.iter().max().map_or(0, |m| m + 1);
-        let counts: Vec<T> = (0..ways).map(|k| T::of(labels.iter().filter(|&&l| l == k).count() as f64)).collect();
-        assert!(counts.iter().all(|&c| c > T::zero()), "ProtoNet: every class 0..{ways} needs a support example");
-        let embed = |x: &Tensor<T>| {
-            let e = encoder.forward(params, tape.constant(x.clone()), &mut Context::transductive(0));
-            let n = e.shape()[0];
-            e.reshape(&[n, e.len() / n.max(1)])
-        };
-        let support_embedding = embed(&support.inputs);
+        let (labels, ways, inverse_counts) = class_counts(support, "ProtoNet");
+        let support_embedding = embed(encoder, params, &support.inputs);
         // Class means: (one-hot^T E) / counts, as one product.
         let membership = tape.constant(one_hot::<T>(labels, ways));
-        let inverse_counts =
-            tape.constant(Tensor::from_vec(&[ways, 1], counts.iter().map(|&c| T::one() / c).collect()));
-        let prototypes = membership.t().matmul(support_embedding) * inverse_counts;
-        let queries = embed(inputs);
+        let prototypes = membership.t().matmul(support_embedding) * tape.constant(inverse_counts);
+        let queries = embed(encoder, params, inputs);
         let query_norms = queries.square().sum_axes(&[1], true);
         let prototype_norms = prototypes.square().sum_axes(&[1], true).t();
         let cross = queries.matmul(prototypes.t());
