@@ -23,6 +23,28 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Makes mimalloc keep freed memory instead of returning it to the system, by running this
+/// program again with `MIMALLOC_PURGE_DELAY=-1` unless the variable is already set (mimalloc
+/// reads it when the process starts, before `main`, and setting the option later did not take
+/// effect in our measurements). By default it purges pages idle for a while, and a training
+/// step frees and reallocates the same large tensors, so their pages were faulted in and
+/// zeroed by the kernel again on every step: a 60-way prototypical-network run spent 40% of
+/// its time in the kernel (docs/PERFORMANCE.md, "The allocator"). Memory stays at the run's
+/// peak instead. If the program cannot be run again, it carries on as it is.
+fn keep_freed_memory() {
+    #[cfg(unix)]
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        use std::os::unix::process::CommandExt;
+        if let Ok(program) = std::env::current_exe() {
+            // `exec` returns only if it failed.
+            let _ = std::process::Command::new(program)
+                .args(std::env::args_os().skip(1))
+                .env("MIMALLOC_PURGE_DELAY", "-1")
+                .exec();
+        }
+    }
+}
+
 /// Meta-learning from the command line.
 #[derive(Parser, Debug)]
 #[command(name = "metagrad", version, about)]
@@ -40,6 +62,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sinusoid(args) => sinusoid::run(args),

@@ -67,43 +67,14 @@ impl RunDir {
         checkpoint::save(&self.file("checkpoint.safetensors"), &all).map_err(|e| e.to_string())
     }
 
-    /// Restores a checkpoint into `meta` (which fixes the expected layout) and `optimizer`;
-    /// returns the iteration count.
+    /// Restores this directory's checkpoint into `meta` (which fixes the expected layout) and
+    /// `optimizer`; returns the iteration count.
     pub fn load_checkpoint(&self, meta: &mut Params<f32>, optimizer: &mut dyn Optimizer<f32>) -> CliResult<u64> {
         let path = self.file("checkpoint.safetensors");
         if !path.exists() {
             return Err(format!("--resume: there is no checkpoint at {}", path.display()));
         }
-        let all: Params<f32> = checkpoint::load(&path).map_err(|e| e.to_string())?;
-        let part = |prefix: &str| {
-            Params::from_pairs(
-                all.iter().filter_map(|(n, v)| n.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone()))),
-            )
-        };
-        let saved = part("param.");
-        for (name, value) in meta.iter() {
-            match saved.get(name) {
-                Some(v) if v.shape() == value.shape() => {}
-                Some(v) => {
-                    return Err(format!(
-                        "{}: `{name}` has shape {:?}, this model needs {:?} (different --method or sizes?)",
-                        path.display(),
-                        v.shape(),
-                        value.shape()
-                    ))
-                }
-                None => return Err(format!("{}: no parameter `{name}` (different --method?)", path.display())),
-            }
-        }
-        *meta = Params::from_pairs(meta.names().map(|n| (n.to_string(), saved.get(n).expect("checked").clone())));
-        let state = part("optim.");
-        if !state.is_empty() {
-            optimizer.load_state(meta, &state).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        let count = |name: &str| {
-            all.get(name).map(|t| t.item() as u64).ok_or_else(|| format!("{}: no `{name}`", path.display()))
-        };
-        Ok((count("progress.iteration_high")? << 20) | count("progress.iteration_low")?)
+        load_checkpoint(&path, meta, Some(optimizer))
     }
 
     /// Writes `value` as pretty JSON to `name`, atomically.
@@ -135,4 +106,44 @@ pub fn progress(total: u64, done: u64, quiet: bool) -> ProgressBar {
     );
     bar.set_position(done);
     bar
+}
+
+/// Restores the checkpoint at `path` into `meta` (which fixes the expected layout) and, if
+/// given, `optimizer`; returns the iteration count.
+pub fn load_checkpoint(
+    path: &Path,
+    meta: &mut Params<f32>,
+    optimizer: Option<&mut dyn Optimizer<f32>>,
+) -> CliResult<u64> {
+    let all: Params<f32> = checkpoint::load(path).map_err(|e| e.to_string())?;
+    let part = |prefix: &str| {
+        Params::from_pairs(
+            all.iter().filter_map(|(n, v)| n.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone()))),
+        )
+    };
+    let saved = part("param.");
+    for (name, value) in meta.iter() {
+        match saved.get(name) {
+            Some(v) if v.shape() == value.shape() => {}
+            Some(v) => {
+                return Err(format!(
+                    "{}: `{name}` has shape {:?}, this model needs {:?} (different --method or sizes?)",
+                    path.display(),
+                    v.shape(),
+                    value.shape()
+                ))
+            }
+            None => return Err(format!("{}: no parameter `{name}` (different --method?)", path.display())),
+        }
+    }
+    *meta = Params::from_pairs(meta.names().map(|n| (n.to_string(), saved.get(n).expect("checked").clone())));
+    let state = part("optim.");
+    if let Some(optimizer) = optimizer {
+        if !state.is_empty() {
+            optimizer.load_state(meta, &state).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    let count =
+        |name: &str| all.get(name).map(|t| t.item() as u64).ok_or_else(|| format!("{}: no `{name}`", path.display()));
+    Ok((count("progress.iteration_high")? << 20) | count("progress.iteration_low")?)
 }
