@@ -56,7 +56,25 @@ fn forward_backward(net: &Sequential<f32>, params: &Params<f32>, x: &Tensor<f32>
     std::hint::black_box(p.grad(cross_entropy(out, Targets::Classes(labels), 0.0, Reduction::Mean)));
 }
 
+/// Runs this program again with `MIMALLOC_PURGE_DELAY=-1` unless it is set, as the
+/// `metagrad` program does: mimalloc then keeps freed pages instead of returning them to the
+/// system and faulting them in again every step (docs/PERFORMANCE.md, "The allocator").
+fn keep_freed_memory() {
+    #[cfg(unix)]
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        use std::os::unix::process::CommandExt;
+        if let Ok(program) = std::env::current_exe() {
+            // `exec` returns only if it failed; then the program carries on as it is.
+            let _ = std::process::Command::new(program)
+                .args(std::env::args_os().skip(1))
+                .env("MIMALLOC_PURGE_DELAY", "-1")
+                .exec();
+        }
+    }
+}
+
 fn main() {
+    keep_freed_memory();
     let quick = std::env::args().any(|a| a == "--quick");
     let repeats = if quick { 1 } else { 5 };
     let meta_batch = if quick { 2 } else { 32 };

@@ -8,7 +8,7 @@ use metagrad_autodiff::check::{gradcheck, gradgradcheck, Tolerance};
 use metagrad_autodiff::strategies::{
     broadcastable_shapes, distinct_tensor_of, shape, tensor, tensor_away_from_zero, tensor_of,
 };
-use metagrad_autodiff::{concat, select, stack, Tensor, Var};
+use metagrad_autodiff::{concat, select, stack, Tape, Tensor, Var};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -333,6 +333,21 @@ proptest! {
         check(move |v| v[0].im2col(window).square(), &[x.clone()])?;
         let cols = Tensor::from_vec(&[n, window.column_rows(), window.column_cols()], (0..n * window.column_rows() * window.column_cols()).map(|i| ((i as u64 * 31 + seed) % 89) as f64 / 30.0 - 1.4).collect());
         check(move |v| v[0].square().col2im(window), &[cols])?;
+    }
+
+    #[test]
+    fn im2col_wide_and_col2im_wide((n, c, h, w, kernel, stride, padding, dilation) in conv_geometry(), seed in 0u64..1000) {
+        let window = metagrad_autodiff::Window2d { channels: c, input: (h, w), kernel, stride, padding, dilation };
+        let x = Tensor::from_vec(&[n, c, h, w], (0..n * c * h * w).map(|i| ((i as u64 * 7919 + seed) % 97) as f64 / 30.0 - 1.5).collect());
+        check(move |v| v[0].im2col_wide(window).square(), &[x.clone()])?;
+        let width = n * window.column_cols();
+        let cols = Tensor::from_vec(&[window.column_rows(), width], (0..window.column_rows() * width).map(|i| ((i as u64 * 31 + seed) % 89) as f64 / 30.0 - 1.4).collect());
+        check(move |v| v[0].square().col2im_wide(window), &[cols])?;
+        // The wide layout holds the same columns as the per-image one.
+        let tape = Tape::new();
+        let (per_image, wide) = (tape.constant(x.clone()).im2col(window).value(), tape.constant(x).im2col_wide(window).value());
+        let per_image = per_image.array().view().permuted_axes(vec![1, 0, 2]).as_standard_layout().into_owned();
+        prop_assert_eq!(per_image.as_slice().unwrap(), wide.array().as_slice().unwrap());
     }
 
     #[test]

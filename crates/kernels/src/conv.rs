@@ -106,21 +106,46 @@ impl Window2d {
 /// `cols` (`[channels * kh * kw, out_h * out_w]`, row-major); padding reads as zero.
 pub fn im2col<T: Element>(window: &Window2d, image: &[T], cols: &mut [T]) {
     window.check("im2col", image.len(), cols.len());
+    for (row, dst) in cols.chunks_exact_mut(window.column_cols().max(1)).enumerate() {
+        fill_row(window, row, image, dst);
+    }
+}
+
+/// Row `row` (a tap `(c, ki, kj)`) of one image's column matrix, written to `dst`
+/// (`out_h * out_w` values).
+#[inline]
+fn fill_row<T: Element>(window: &Window2d, row: usize, image: &[T], dst: &mut [T]) {
     let (out_h, out_w) = window.output();
     let (kh, kw) = window.kernel;
     let (h, w) = window.input;
-    for (row, dst) in cols.chunks_exact_mut(out_h * out_w).enumerate() {
-        let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
-        let plane = &image[c * h * w..(c + 1) * h * w];
-        for oh in 0..out_h {
-            let dst_row = &mut dst[oh * out_w..(oh + 1) * out_w];
-            match window.input_row(ki, oh) {
-                Some(r) => {
-                    for (ow, d) in dst_row.iter_mut().enumerate() {
-                        *d = window.input_col(kj, ow).map_or(T::ZERO, |col| plane[r * w + col]);
-                    }
+    let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
+    let plane = &image[c * h * w..(c + 1) * h * w];
+    for oh in 0..out_h {
+        let dst_row = &mut dst[oh * out_w..(oh + 1) * out_w];
+        match window.input_row(ki, oh) {
+            Some(r) => {
+                for (ow, d) in dst_row.iter_mut().enumerate() {
+                    *d = window.input_col(kj, ow).map_or(T::ZERO, |col| plane[r * w + col]);
                 }
-                None => dst_row.fill(T::ZERO),
+            }
+            None => dst_row.fill(T::ZERO),
+        }
+    }
+}
+
+/// The adjoint of [`fill_row`]: adds row `row` of a column matrix (`src`) into `image`.
+#[inline]
+fn add_row<T: Element>(window: &Window2d, row: usize, src: &[T], image: &mut [T]) {
+    let (out_h, out_w) = window.output();
+    let (kh, kw) = window.kernel;
+    let (h, w) = window.input;
+    let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
+    let plane = &mut image[c * h * w..(c + 1) * h * w];
+    for oh in 0..out_h {
+        let Some(r) = window.input_row(ki, oh) else { continue };
+        for ow in 0..out_w {
+            if let Some(col) = window.input_col(kj, ow) {
+                plane[r * w + col] += src[oh * out_w + ow];
             }
         }
     }
@@ -131,22 +156,68 @@ pub fn im2col<T: Element>(window: &Window2d, image: &[T], cols: &mut [T]) {
 pub fn col2im<T: Element>(window: &Window2d, cols: &[T], image: &mut [T]) {
     window.check("col2im", image.len(), cols.len());
     image.fill(T::ZERO);
-    let (out_h, out_w) = window.output();
-    let (kh, kw) = window.kernel;
-    let (h, w) = window.input;
     // Rows of `cols` in order, positions in order: a fixed summation order.
-    for (row, src) in cols.chunks_exact(out_h * out_w).enumerate() {
-        let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
-        let plane = &mut image[c * h * w..(c + 1) * h * w];
-        for oh in 0..out_h {
-            let Some(r) = window.input_row(ki, oh) else { continue };
-            for ow in 0..out_w {
-                if let Some(col) = window.input_col(kj, ow) {
-                    plane[r * w + col] += src[oh * out_w + ow];
-                }
-            }
-        }
+    for (row, src) in cols.chunks_exact(window.column_cols().max(1)).enumerate() {
+        add_row(window, row, src, image);
     }
+}
+
+/// [`im2col`] for a batch of `n` images laid end to end, into one wide column matrix
+/// `[channels * kh * kw, n * out_h * out_w]`: image `i`'s columns are columns
+/// `i * out_h * out_w ..` of every row. A convolution of the whole batch is then one matrix
+/// product, `weight [c_out, rows] x cols -> [c_out, n * out_h * out_w]`, and the gradient of
+/// the weight another, `g x cols^T`. Rows are filled in parallel.
+pub fn im2col_wide<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) {
+    let count = images.len().checked_div(window.input_len()).unwrap_or(0);
+    let width = count * window.column_cols();
+    assert!(
+        images.len() == count * window.input_len() && cols.len() == window.column_rows() * width,
+        "im2col_wide: {} and {} elements are not whole images and their columns",
+        images.len(),
+        cols.len()
+    );
+    let fill = |(row, dst): (usize, &mut [T])| {
+        for (image, part) in
+            images.chunks_exact(window.input_len().max(1)).zip(dst.chunks_exact_mut(window.column_cols().max(1)))
+        {
+            fill_row(window, row, image, part);
+        }
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        cols.par_chunks_exact_mut(width.max(1)).enumerate().for_each(fill);
+    }
+    #[cfg(not(feature = "rayon"))]
+    cols.chunks_exact_mut(width.max(1)).enumerate().for_each(fill);
+}
+
+/// The adjoint of [`im2col_wide`]: each image (overwritten) gets the sum of the entries of
+/// its columns that came from each position, rows in order (a fixed summation order). Images
+/// are done in parallel.
+pub fn col2im_wide<T: Element>(window: &Window2d, cols: &[T], images: &mut [T]) {
+    let count = images.len().checked_div(window.input_len()).unwrap_or(0);
+    let width = count * window.column_cols();
+    assert!(
+        images.len() == count * window.input_len() && cols.len() == window.column_rows() * width,
+        "col2im_wide: {} and {} elements are not whole images and their columns",
+        images.len(),
+        cols.len()
+    );
+    let per_cols = window.column_cols();
+    let gather = |(i, image): (usize, &mut [T])| {
+        image.fill(T::ZERO);
+        for (row, src) in cols.chunks_exact(width.max(1)).enumerate() {
+            add_row(window, row, &src[i * per_cols..(i + 1) * per_cols], image);
+        }
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        images.par_chunks_exact_mut(window.input_len().max(1)).enumerate().for_each(gather);
+    }
+    #[cfg(not(feature = "rayon"))]
+    images.chunks_exact_mut(window.input_len().max(1)).enumerate().for_each(gather);
 }
 
 /// [`im2col`] for a batch of images laid end to end, in parallel across images.
@@ -310,6 +381,29 @@ mod tests {
             col2im(&g, &y, &mut back);
             let lhs: f64 = cols.iter().zip(&y).map(|(a, b)| a * b).sum();
             let rhs: f64 = image.iter().zip(&back).map(|(a, b)| a * b).sum();
+            prop_assert_eq!(lhs, rhs);
+        }
+
+        #[test]
+        fn wide_columns_are_the_images_columns_side_by_side_and_col2im_wide_their_adjoint(
+            g in window(), n in 1usize..4, seed in 0u64..1000,
+        ) {
+            let images: Vec<f64> =
+                (0..n * g.input_len()).map(|i| ((i as u64 * 7919 + seed) % 101) as f64 - 50.0).collect();
+            let (rows, per) = (g.column_rows(), g.column_cols());
+            let mut wide = vec![f64::NAN; rows * n * per];
+            im2col_wide(&g, &images, &mut wide);
+            for (i, image) in images.chunks(g.input_len()).enumerate() {
+                let reference = im2col_reference(&g, image);
+                for r in 0..rows {
+                    prop_assert_eq!(&wide[r * n * per + i * per..r * n * per + (i + 1) * per], &reference[r * per..(r + 1) * per]);
+                }
+            }
+            let y: Vec<f64> = (0..wide.len()).map(|i| ((i as u64 * 104_729 + seed) % 37) as f64 - 18.0).collect();
+            let mut back = vec![f64::NAN; images.len()];
+            col2im_wide(&g, &y, &mut back);
+            let lhs: f64 = wide.iter().zip(&y).map(|(a, b)| a * b).sum();
+            let rhs: f64 = images.iter().zip(&back).map(|(a, b)| a * b).sum();
             prop_assert_eq!(lhs, rhs);
         }
 

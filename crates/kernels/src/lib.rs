@@ -8,7 +8,9 @@
 //! - [`unary`], [`sum`], [`max`]: elementwise maps (vectorised `f32` transcendentals) and
 //!   reductions in a fixed order.
 //! - [`im2col`], [`col2im`], [`max_pool2d`]: convolution lowering and pooling on
-//!   `[channels, height, width]` images, described by a [`Window2d`].
+//!   `[channels, height, width]` images, described by a [`Window2d`]; [`im2col_wide`] and
+//!   [`col2im_wide`] lay a batch's columns side by side, so a batch convolution is one
+//!   matrix product.
 //!
 //! Every kernel is deterministic: the order in which a reduction visits its terms is fixed
 //! by the problem size alone, never by the number of threads, so the same inputs give
@@ -32,7 +34,7 @@ mod fast_f32;
 mod gemm;
 mod isa;
 
-pub use conv::{col2im, col2im_batch, im2col, im2col_batch, max_pool2d, Window2d};
+pub use conv::{col2im, col2im_batch, col2im_wide, im2col, im2col_batch, im2col_wide, max_pool2d, Window2d};
 pub use element::Element;
 pub use elementwise::{max, sum, unary, Unary};
 pub use gemm::{gemm, gemm_batched, gemm_ex, MatMut, MatRef};

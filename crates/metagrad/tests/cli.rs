@@ -52,7 +52,10 @@ fn bad_arguments_give_one_line_errors_and_a_failure_status() {
         (vec!["sinusoid", "--resume", "--out", "nowhere"], "no checkpoint"),
         (vec!["sinusoid", "--method", "reptile", "--checkpoint-inner-loop"], "second-order"),
         (vec!["fewshot", "--method", "protonet", "--data", "no/such/dir"], "not a directory"),
-        (vec!["fewshot", "--method", "maml", "--data", ".", "--ways", "1"], "--ways must be at least 2"),
+        (vec!["fewshot", "--method", "maml", "--data", ".", "--ways", "1"], "--ways and --train-ways must be at least 2"),
+        (vec!["fewshot", "--method", "maml", "--data", ".", "--train-ways", "20"], "must equal --ways"),
+        (vec!["fewshot", "--method", "protonet", "--data", ".", "--minutes", "0"], "--minutes must be positive"),
+        (vec!["fewshot", "--method", "protonet", "--data", "."], "no images_background/"),
     ];
     for (args, expected) in cases {
         let out = metagrad(&args, dir.path());
@@ -71,4 +74,48 @@ fn bad_arguments_give_one_line_errors_and_a_failure_status() {
     assert!(metagrad(&args, dir.path()).status.success());
     let out = metagrad(&["sinusoid", "--resume", "--out", "small", "--iterations", "20"], dir.path());
     assert!(String::from_utf8_lossy(&out.stderr).contains("has shape"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Omniglot for the few-shot command, or `None` (the test returns) when it is absent and not
+/// required.
+fn omniglot() -> Option<std::path::PathBuf> {
+    metagrad_data::location::dataset_for_test("omniglot").map(|p| std::fs::canonicalize(p).unwrap())
+}
+
+#[test]
+fn fewshot_resumes_exactly_and_evaluates_its_checkpoint() {
+    let Some(data) = omniglot() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("omniglot.bin");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["fewshot", "--method", "protonet", "--data", data.to_str().unwrap()];
+        args.extend(["--cache", cache.to_str().unwrap(), "--queries", "2", "--meta-batch", "1", "--quiet"]);
+        args.extend(["--eval-every", "2", "--eval-episodes", "4", "--final-episodes", "4"]);
+        args.extend(extra);
+        let out = metagrad(&args, dir.path());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    run(&["--iterations", "4", "--out", "whole"]);
+    run(&["--iterations", "2", "--out", "parts"]);
+    assert!(run(&["--iterations", "4", "--out", "parts", "--resume"]).contains("resuming"));
+    let read = |run: &str, file: &str| std::fs::read(dir.path().join(run).join(file)).unwrap();
+    assert_eq!(read("whole", "checkpoint.safetensors"), read("parts", "checkpoint.safetensors"));
+    let results = |run: &str| -> serde_json::Value { serde_json::from_slice(&read(run, "results.json")).unwrap() };
+    let (a, b) = (results("whole"), results("parts"));
+    assert_eq!(a["accuracy"], b["accuracy"]);
+    assert_eq!(a["history"].as_array().unwrap().len(), 2);
+    for png in ["accuracy.png", "loss.png"] {
+        assert_eq!(&read("whole", png)[1..4], b"PNG", "{png} is a PNG");
+    }
+    // Evaluating the checkpoint on the same episodes gives the accuracy the run reported.
+    let checkpoint = dir.path().join("whole").join("checkpoint.safetensors");
+    let eval = run(&["--eval", "--checkpoint", checkpoint.to_str().unwrap()]);
+    let percent = format!("{:.2}%", 100.0 * a["accuracy"].as_f64().unwrap());
+    assert!(eval.contains(&percent) && eval.contains("iteration 4"), "{eval} should report {percent}");
+    // A checkpoint of another method is refused with the reason.
+    let mut args = vec!["fewshot", "--method", "maml", "--data", data.to_str().unwrap(), "--eval"];
+    args.extend(["--cache", cache.to_str().unwrap(), "--checkpoint", checkpoint.to_str().unwrap()]);
+    let out = metagrad(&args, dir.path());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no parameter"), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -4,7 +4,7 @@
 //! Shapes are NCHW: `[batch, channels, height, width]`.
 
 use crate::{Float, Grads, Op, Tensor, Var};
-use metagrad_kernels::{col2im_batch, im2col_batch, max_pool2d, Window2d};
+use metagrad_kernels::{col2im_batch, col2im_wide, im2col_batch, im2col_wide, max_pool2d, Window2d};
 use ndarray::ArrayD;
 
 /// `[N, C, H, W] -> [N, C * kh * kw, out_h * out_w]`.
@@ -43,6 +43,39 @@ impl<T: Float> Op<T> for Col2im {
 }
 
 /// The elements in row-major order, borrowed when already laid out so.
+struct Im2colWide(Window2d);
+impl<T: Float> Op<T> for Im2colWide {
+    fn name(&self) -> &'static str {
+        "im2col_wide"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let batch = x[0].shape()[0];
+        let (rows, cols) = (self.0.column_rows(), batch * self.0.column_cols());
+        let mut out = vec![T::zero(); rows * cols];
+        im2col_wide(&self.0, &contiguous(x[0]), &mut out);
+        Tensor::from_vec(&[rows, cols], out)
+    }
+    fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        vec![Some(g.col2im_wide(self.0))]
+    }
+}
+
+struct Col2imWide(Window2d);
+impl<T: Float> Op<T> for Col2imWide {
+    fn name(&self) -> &'static str {
+        "col2im_wide"
+    }
+    fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> {
+        let batch = x[0].shape()[1] / self.0.column_cols().max(1);
+        let mut out = vec![T::zero(); batch * self.0.input_len()];
+        col2im_wide(&self.0, &contiguous(x[0]), &mut out);
+        Tensor::from_vec(&[batch, self.0.channels, self.0.input.0, self.0.input.1], out)
+    }
+    fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        vec![Some(g.im2col_wide(self.0))]
+    }
+}
+
 fn contiguous<T: Float>(t: &Tensor<T>) -> std::borrow::Cow<'_, [T]> {
     match t.array().as_slice() {
         Some(slice) => std::borrow::Cow::Borrowed(slice),
@@ -70,6 +103,31 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.apply(Im2col(window), &[self])
     }
 
+    /// The receptive fields of an NCHW batch as one wide column matrix
+    /// `[C*kh*kw, N*out_h*out_w]`, image `i`'s columns at `i*out_h*out_w..`: a convolution of
+    /// the batch is then one 2-D product. The adjoint of [`Var::col2im_wide`].
+    pub fn im2col_wide(self, window: Window2d) -> Self {
+        self.window_for("im2col_wide", &window);
+        self.tape.apply(Im2colWide(window), &[self])
+    }
+
+    /// Adds a wide column matrix `[C*kh*kw, N*out_h*out_w]` back into N images. The adjoint
+    /// of [`Var::im2col_wide`].
+    ///
+    /// # Panics
+    /// If the shape does not match the window.
+    pub fn col2im_wide(self, window: Window2d) -> Self {
+        let shape = self.shape();
+        let per = window.column_cols();
+        let valid = shape.len() == 2 && shape[0] == window.column_rows() && per > 0 && shape[1].is_multiple_of(per);
+        assert!(
+            valid,
+            "col2im_wide: columns of shape {shape:?} do not match the window's [{}, N * {per}]",
+            window.column_rows()
+        );
+        self.tape.apply(Col2imWide(window), &[self])
+    }
+
     /// Adds columns `[N, C*kh*kw, out_h*out_w]` back into NCHW images. The adjoint of
     /// [`Var::im2col`].
     pub fn col2im(self, window: Window2d) -> Self {
@@ -85,7 +143,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// 2-D convolution (cross-correlation, as in deep learning) of an NCHW batch with
-    /// `weight` of shape `[C_out, C, kh, kw]`: `im2col`, then one matrix product.
+    /// `weight` of shape `[C_out, C, kh, kw]`: `im2col_wide`, then one matrix product.
     ///
     /// # Panics
     /// If the input is not 4-D or its channels differ from the weight's.
@@ -110,9 +168,12 @@ impl<'t, T: Float> Var<'t, T> {
             dilation,
         };
         let (out_h, out_w) = window.output();
-        let columns = self.im2col(window);
+        // One product for the whole batch, [c_out, rows] x [rows, N * out_h * out_w], whose
+        // weight gradient is one product too; then the channels move behind the batch axis.
+        let columns = self.im2col_wide(window);
         let filters = weight.reshape(&[w_shape[0], window.column_rows()]);
-        filters.matmul(columns).reshape(&[x_shape[0], w_shape[0], out_h, out_w])
+        let out = filters.matmul(columns).reshape(&[w_shape[0], x_shape[0], out_h * out_w]);
+        out.permute(&[1, 0, 2]).reshape(&[x_shape[0], w_shape[0], out_h, out_w])
     }
 
     /// 2-D max-pooling of an NCHW batch: each window's largest value. The arg-max positions

@@ -6,7 +6,7 @@
 //!
 //! Linear ops that are not elementwise come in adjoint pairs whose VJPs are each other:
 //! `broadcast_to`/`sum_to`, `narrow`/`pad_axis`, `gather`/`scatter_add`, `reshape`/`reshape`,
-//! `permute`/`permute`, `im2col`/`col2im`.
+//! `permute`/`permute`, `im2col`/`col2im`, `im2col_wide`/`col2im_wide`.
 
 mod arith;
 mod compare;

@@ -9,7 +9,7 @@
 //! 1234) with its 95% confidence interval.
 
 use crate::plot::{self, Series};
-use crate::training::{iteration_rng, load_checkpoint, progress, CliResult, Record, RunDir};
+use crate::training::{iteration_rng, load_checkpoint, progress, report, CliResult, Record, RunDir};
 use metagrad_algos::meta::anil::anil;
 use metagrad_algos::meta::meta_sgd::meta_sgd;
 use metagrad_algos::meta::{
@@ -142,6 +142,10 @@ pub struct Args {
     /// Clip the meta-gradient to this L2 norm.
     #[arg(long)]
     clip: Option<f64>,
+    /// A reference learning curve to draw beside ours in accuracy.png: JSON lines with `iter`
+    /// and `acc` (as ../shared/anchors/omniglot/results/*.jsonl).
+    #[arg(long)]
+    reference: Option<PathBuf>,
     /// Stop training once this many minutes of training have passed (evaluation included),
     /// whatever the iteration count.
     #[arg(long)]
@@ -248,6 +252,9 @@ fn check(args: &Args) -> CliResult<()> {
             "--method {}: the head has --ways outputs, so --train-ways must equal --ways",
             args.method.name()
         ));
+    }
+    if let Some(path) = &args.reference {
+        reference_curve(path)?;
     }
     if args.eval && args.resume {
         return Err("--eval and --resume do not go together".into());
@@ -421,17 +428,20 @@ pub fn run(args: Args) -> CliResult<()> {
             history.push(Record { iteration: done, meta_loss: loss_sum / loss_count as f64, eval: vec![s.mean] });
             (loss_sum, loss_count) = (0.0, 0);
             let seconds = wall + started.elapsed().as_secs_f64();
-            bar.println(format!(
-                "iteration {done}: test accuracy {:.2}% ± {:.2} ({} episodes), {seconds:.0} s",
-                100.0 * s.mean,
-                100.0 * s.ci95,
-                eval_set.len()
-            ));
+            report(
+                &bar,
+                format!(
+                    "iteration {done}: test accuracy {:.2}% ± {:.2} ({} episodes), {seconds:.0} s",
+                    100.0 * s.mean,
+                    100.0 * s.ci95,
+                    eval_set.len()
+                ),
+            );
             dir.save_checkpoint(&meta, &adam, done)?;
             dir.write_json("results.json", &results(&args, &name, test_steps, eval_set.len(), s, seconds, &history))?;
             last = Some(s);
             if out_of_time {
-                bar.println(format!("--minutes {}: stopping at iteration {done}", args.minutes.unwrap_or(0.0)));
+                report(&bar, format!("--minutes {}: stopping at iteration {done}", args.minutes.unwrap_or(0.0)));
                 break;
             }
         }
@@ -464,15 +474,16 @@ pub fn run(args: Args) -> CliResult<()> {
     if !history.is_empty() {
         let title = format!("{name}, Omniglot {}-way {}-shot", args.ways, args.shots);
         let accuracy: Vec<(f64, f64)> = history.iter().map(|r| (r.iteration as f64, 100.0 * r.eval[0])).collect();
+        let mut curves = vec![Series::line("metagrad", accuracy)];
+        if let Some(path) = &args.reference {
+            // The reference's points over our range (and one beyond it).
+            let ours = done as f64;
+            let points = reference_curve(path)?;
+            let beyond = points.iter().map(|p| p.0).filter(|&i| i > ours).fold(f64::INFINITY, f64::min);
+            curves.push(Series::line("reference", points.into_iter().filter(|p| p.0 <= beyond).collect()));
+        }
         let loss: Vec<(f64, f64)> = history.iter().map(|r| (r.iteration as f64, r.meta_loss)).collect();
-        plot::lines(
-            &dir.file("accuracy.png"),
-            &title,
-            "meta-iteration",
-            "test accuracy (%)",
-            &[Series::line("test", accuracy)],
-            false,
-        )?;
+        plot::lines(&dir.file("accuracy.png"), &title, "meta-iteration", "test accuracy (%)", &curves, false)?;
         plot::lines(
             &dir.file("loss.png"),
             &title,
@@ -486,6 +497,21 @@ pub fn run(args: Args) -> CliResult<()> {
         println!("wrote {}", dir.file("results.json").display());
     }
     Ok(())
+}
+
+/// `(iteration, accuracy in %)` from JSON lines with `iter` and `acc` fields.
+fn reference_curve(path: &std::path::Path) -> CliResult<Vec<(f64, f64)>> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}: {e}", path.display()))?;
+            match (v["iter"].as_f64(), v["acc"].as_f64()) {
+                (Some(i), Some(a)) => Ok((i, 100.0 * a)),
+                _ => Err(format!("{}: a line without `iter` and `acc`: {line}", path.display())),
+            }
+        })
+        .collect()
 }
 
 fn results(

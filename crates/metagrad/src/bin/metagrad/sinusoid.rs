@@ -2,7 +2,7 @@
 //! method of the MAML family, with evaluation on fixed test tasks and the paper's Figure 2.
 
 use crate::plot::{self, Series};
-use crate::training::{iteration_rng, progress, CliResult, Record, RunDir};
+use crate::training::{iteration_rng, progress, report, CliResult, Record, RunDir};
 use metagrad_algos::meta::anil::anil;
 use metagrad_algos::meta::meta_sgd::meta_sgd;
 use metagrad_algos::meta::{
@@ -314,7 +314,7 @@ pub fn run(args: Args) -> CliResult<()> {
                 "iteration {done}: test MSE after {eval_steps:?} steps: {}",
                 fmt_scores(&history.last().expect("just pushed").eval)
             );
-            bar.println(line);
+            report(&bar, line);
             dir.save_checkpoint(&meta, &adam, done)?;
             let results =
                 results(&args, &name, &test, &eval_steps, &scores, wall + started.elapsed().as_secs_f64(), &history);

@@ -96,6 +96,16 @@ impl RunDir {
     }
 }
 
+/// Prints a line above the progress bar, or to stdout when the bar is hidden (`--quiet`,
+/// or stderr is not a terminal), so long runs report their evaluations either way.
+pub fn report(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        println!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
+
 /// A progress bar over meta-iterations showing the running meta-loss (hidden when stderr is
 /// not a terminal, or with `quiet`).
 pub fn progress(total: u64, done: u64, quiet: bool) -> ProgressBar {
