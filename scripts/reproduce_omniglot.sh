@@ -16,18 +16,22 @@ bin="$runs/metagrad"
 # A copy, so rebuilding the workspace meanwhile cannot change the binary mid-table.
 cp "$here/target/release/metagrad" "$bin"
 minutes() { python3 -c "print($1 * $scale)"; }
-train() { # name minutes args...
+anchors="$here/../shared/anchors/omniglot/results"
+train() { # name minutes args... (a run whose results.json exists is kept, not redone)
   local name="$1" budget; budget="$(minutes "$2")"; shift 2
+  if [ -f "$runs/$name/results.json" ]; then echo "$name: done before, kept"; return; fi
   "$bin" fewshot --data "$data" --quiet --minutes "$budget" --iterations 100000 --out "$runs/$name" "$@" \
     | tee "$runs/$name.log"
 }
 # Prototypical networks: 60-way training episodes with 5 queries, rate halved every 2000 steps.
 proto=(--method protonet --train-ways 60 --queries 5 --meta-batch 1 --halve-lr-every 2000 --eval-every 200)
 # (the reference's 20-way runs train the same way, so this one model is evaluated on both)
-train protonet-5w1s 15 "${proto[@]}" --ways 5 --eval-episodes 200
+train protonet-5w1s 15 "${proto[@]}" --ways 5 --eval-episodes 200 --reference "$anchors/proto_5w1s.jsonl"
 # The MAML family: one inner step of 0.4 in training, three at test (Finn et al. 2017).
-train maml-5w1s 20 --method maml --ways 5 --meta-batch 16 --queries 5 --eval-every 50 --eval-episodes 200
-train fomaml-5w1s 15 --method fomaml --ways 5 --meta-batch 32 --queries 15 --eval-every 50 --eval-episodes 200
+train maml-5w1s 20 --method maml --ways 5 --meta-batch 16 --queries 5 --eval-every 50 --eval-episodes 200 \
+  --reference "$anchors/maml_5w1s_mb16_q5.jsonl"
+train fomaml-5w1s 15 --method fomaml --ways 5 --meta-batch 32 --queries 15 --eval-every 50 --eval-episodes 200 \
+  --reference "$anchors/fomaml_5w1s.jsonl"
 train anil-5w1s 3 --method anil --ways 5 --meta-batch 16 --queries 5 --eval-every 50 --eval-episodes 200
 train meta-sgd-5w1s 3 --method meta-sgd --ways 5 --meta-batch 16 --queries 5 --eval-every 50 --eval-episodes 200
 # Reptile: five SGD steps of 0.1 on five shots per class (Nichol et al. train on more shots

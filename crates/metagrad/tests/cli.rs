@@ -52,7 +52,10 @@ fn bad_arguments_give_one_line_errors_and_a_failure_status() {
         (vec!["sinusoid", "--resume", "--out", "nowhere"], "no checkpoint"),
         (vec!["sinusoid", "--method", "reptile", "--checkpoint-inner-loop"], "second-order"),
         (vec!["fewshot", "--method", "protonet", "--data", "no/such/dir"], "not a directory"),
-        (vec!["fewshot", "--method", "maml", "--data", ".", "--ways", "1"], "--ways and --train-ways must be at least 2"),
+        (
+            vec!["fewshot", "--method", "maml", "--data", ".", "--ways", "1"],
+            "--ways and --train-ways must be at least 2",
+        ),
         (vec!["fewshot", "--method", "maml", "--data", ".", "--train-ways", "20"], "must equal --ways"),
         (vec!["fewshot", "--method", "protonet", "--data", ".", "--minutes", "0"], "--minutes must be positive"),
         (vec!["fewshot", "--method", "protonet", "--data", "."], "no images_background/"),

@@ -197,6 +197,7 @@ struct Results {
     inner_steps: usize,
     inner_lr: f64,
     test_steps: usize,
+    /// Meta-iterations done (at the last evaluation).
     iterations: u64,
     seed: u64,
     test_episodes: usize,
@@ -535,7 +536,7 @@ fn results(
         inner_steps: args.inner_steps,
         inner_lr: args.inner_lr,
         test_steps,
-        iterations: args.iterations,
+        iterations: history.last().map_or(0, |r| r.iteration),
         seed: args.seed,
         test_episodes,
         accuracy: score.mean,
