@@ -4,7 +4,7 @@
 # of each setting they apply to (5/20-way, 1/5-shot). Usage:
 #   scripts/reproduce_omniglot.sh [RUNS_DIR] [SCALE]
 # SCALE multiplies every time budget (1 = the budgets of the table: about 75 minutes of
-# training on 2 cores, then about 15 of evaluation). Then: python3 scripts/omniglot_table.py RUNS_DIR
+# training on 2 cores, then over an hour of evaluation). Then: python3 scripts/omniglot_table.py RUNS_DIR
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${1:-runs}"
