@@ -7,6 +7,10 @@
 //!   inner loop), Meta-SGD, ANIL, the R2D2 closed-form ridge head, Reptile, and a
 //!   pretrained-then-fine-tuned baseline, and prototypical networks, all driven by one episode
 //!   loop.
+//! - [`continual`]: continual learning — naive and joint training, EWC and online EWC, MAS,
+//!   SI, experience replay, deep generative replay and learning without forgetting, all
+//!   driven by one training loop over a task sequence, with the accuracy-matrix metrics.
 #![deny(missing_docs)]
 
+pub mod continual;
 pub mod meta;

@@ -208,3 +208,32 @@ fn meta_gradient_is_bit_identical_at_any_thread_count() {
         assert!(a.to_vec().iter().zip(b.to_vec()).all(|(x, y)| x.to_bits() == y.to_bits()));
     }
 }
+
+/// On the conv-4 classifier (batch-norm with batch statistics, max-pooling), FOMAML's
+/// meta-gradient is the plain gradient of the query loss at the adapted point, computed on a
+/// fresh tape from the adapted values; and MAML's differs from it.
+#[test]
+fn fomaml_on_conv4_is_the_query_gradient_at_the_adapted_point() {
+    use metagrad_algos::meta::conv4;
+    let model = conv4::classifier::<f64>(3);
+    let mut rng = StdRng::seed_from_u64(8);
+    let meta = model.init(&mut rng);
+    let e = Episode {
+        support: Batch::classification(Tensor::randn(&[3, 1, 16, 16], &mut rng), vec![0, 1, 2]),
+        query: Batch::classification(Tensor::randn(&[6, 1, 16, 16], &mut rng), vec![0, 1, 2, 2, 1, 0]),
+    };
+    let alpha = 0.4;
+    let loss_grad = |params: &Params<f64>, batch: &Batch<f64>| {
+        let tape = Tape::new();
+        let p = params.on(&tape);
+        let mut ctx = metagrad_nn::Context::transductive(0);
+        p.grad(batch.loss(model.forward(&p, tape.constant(batch.inputs.clone()), &mut ctx)))
+    };
+    let adapted = meta.axpy(-alpha, &loss_grad(&meta, &e.support));
+    let expected = loss_grad(&adapted, &e.query);
+    let first = Maml::new(1, alpha).first_order().task_gradient(&model, &meta, &e).grads;
+    let err = max_diff(&first, &expected);
+    assert!(err < 1e-12, "FOMAML differs from the query gradient at the adapted point by {err:e}");
+    let second = Maml::new(1, alpha).task_gradient(&model, &meta, &e).grads;
+    assert!(max_diff(&first, &second) > 1e-6, "the second-order term is not trivially zero");
+}

@@ -175,12 +175,26 @@ pub struct Args {
     /// Seed of the initialisation and of every training episode.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// How the weights are drawn.
+    #[arg(long, value_enum, default_value_t = Init::Reference)]
+    init: Init,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+}
+
+/// How the network's weights are drawn.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Init {
+    /// As MAML's reference implementations: He-normal convolutions, Glorot-uniform linear
+    /// layers, zero biases (`conv4::reference_init`).
+    Reference,
+    /// Each layer's own default: uniform with bound 1/sqrt(fan_in).
+    Uniform,
 }
 
 /// What `results.json` holds.
@@ -200,6 +214,9 @@ struct Results {
     /// Meta-iterations done (at the last evaluation).
     iterations: u64,
     seed: u64,
+    /// How the weights were drawn (absent in runs from before the option: `uniform`).
+    #[serde(default = "uniform")]
+    init: Init,
     test_episodes: usize,
     /// Mean test accuracy, and its 95% half-width, of the last evaluation.
     accuracy: f64,
@@ -359,7 +376,11 @@ pub fn run(args: Args) -> CliResult<()> {
     }
     let name = args.method.name();
     let (method, model, test_steps) = method_of(&args, train.classes.len());
-    let mut meta: Params<f32> = model.init(&mut StdRng::seed_from_u64(args.seed));
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut meta: Params<f32> = match args.init {
+        Init::Reference => conv4::reference_init(model.as_ref(), &mut rng),
+        Init::Uniform => model.init(&mut rng),
+    };
     for (n, v) in method.init_extra(&meta).iter() {
         meta.insert(n, v.clone());
     }
@@ -538,10 +559,15 @@ fn results(
         test_steps,
         iterations: history.last().map_or(0, |r| r.iteration),
         seed: args.seed,
+        init: args.init,
         test_episodes,
         accuracy: score.mean,
         ci95: score.ci95,
         wall_seconds,
         history: history.to_vec(),
     }
+}
+
+fn uniform() -> Init {
+    Init::Uniform
 }

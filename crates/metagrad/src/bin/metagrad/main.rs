@@ -5,10 +5,12 @@
 //! metagrad sinusoid --method fomaml --shots 5 --iterations 70000
 //! metagrad sinusoid --resume --out runs/sinusoid-maml-k10
 //! metagrad fewshot --method maml --dataset omniglot --data ../shared/data/omniglot --ways 5 --shots 1
+//! metagrad continual --benchmark split-mnist --scenario class --method replay --data ../shared/data/mnist
 //! ```
 //!
 //! Bad arguments or paths end in a one-line error and a non-zero exit status, never a panic.
 
+mod continual;
 mod fewshot;
 mod plot;
 mod sinusoid;
@@ -59,6 +61,8 @@ enum Command {
     Sinusoid(sinusoid::Args),
     /// Few-shot classification (Omniglot).
     Fewshot(fewshot::Args),
+    /// Continual learning on MNIST (permuted or split): every method, the accuracy matrix.
+    Continual(continual::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sinusoid(args) => sinusoid::run(args),
         Command::Fewshot(args) => fewshot::run(args),
+        Command::Continual(args) => continual::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -147,3 +147,64 @@ pub fn learning_curve(path: &Path, title: &str, eval_steps: &[usize], history: &
     }
     lines(path, title, "meta-iteration", "loss (log scale)", &series, true)
 }
+
+/// A heatmap of `matrix[i][j]` (values in `[0, 1]`, row `i` drawn from the top), each cell
+/// written as a percentage; `labels` name the columns (and rows).
+pub fn heatmap(path: &Path, title: &str, matrix: &[Vec<f64>], labels: &[String]) -> CliResult<()> {
+    draw_heatmap(path, title, matrix, labels).map_err(|e| format!("cannot draw {}: {e}", path.display()))
+}
+
+fn draw_heatmap(
+    path: &Path,
+    title: &str,
+    matrix: &[Vec<f64>],
+    labels: &[String],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let text = font_available();
+    let (rows, cols) = (matrix.len(), matrix.first().map_or(0, Vec::len));
+    let root = BitMapBackend::new(path, (120 + 70 * cols as u32, 110 + 50 * rows as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut builder = ChartBuilder::on(&root);
+    builder.margin(15).x_label_area_size(if text { 40 } else { 5 }).y_label_area_size(if text { 70 } else { 5 });
+    if text {
+        builder.caption(title, ("sans-serif", 18));
+    }
+    let mut chart = builder.build_cartesian_2d(0f64..cols as f64, 0f64..rows as f64)?;
+    let label = |v: f64, count: usize, prefix: &str| {
+        let k = v.floor() as usize;
+        if (v - k as f64 - 0.5).abs() < 1e-6 && k < count {
+            labels.get(k).map_or_else(String::new, |l| format!("{prefix}{l}"))
+        } else {
+            String::new()
+        }
+    };
+    if text {
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(2 * cols + 1)
+            .y_labels(2 * rows + 1)
+            .x_label_formatter(&|v| label(*v, cols, ""))
+            .y_label_formatter(&|v| label(rows as f64 - v, rows, "after "))
+            .x_desc("test task")
+            .draw()?;
+    }
+    for (i, row) in matrix.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            let shade = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
+            let colour = RGBColor(shade, shade, 255);
+            let (x, y) = (j as f64, (rows - 1 - i) as f64);
+            chart.draw_series(std::iter::once(Rectangle::new([(x, y), (x + 1.0, y + 1.0)], colour.filled())))?;
+            if text {
+                let ink = if v > 0.6 { WHITE } else { BLACK };
+                chart.draw_series(std::iter::once(Text::new(
+                    format!("{:.0}", 100.0 * v),
+                    (x + 0.3, y + 0.65),
+                    ("sans-serif", 16).into_font().color(&ink),
+                )))?;
+            }
+        }
+    }
+    root.present()?;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! Experience replay with a reservoir buffer (Chaudhry et al. 2019, "On tiny episodic
+//! memories in continual learning"; the reservoir is Vitter 1985, algorithm R).
+//!
+//! A buffer of at most `capacity` stored examples is a uniform sample of every training
+//! example streamed through it: the `n`-th example is kept with probability `capacity / n`,
+//! in place of a random stored one. Each training example of a task is streamed through it
+//! once, in random order, when the task ends. While later tasks train, every step replays a
+//! batch drawn from the buffer, each example under the head of the task it came from.
+
+use super::{Classifier, Labelled, ReplayGroup, Scenario, Strategy, TaskContext};
+use metagrad_autodiff::{Float, Tensor};
+use metagrad_nn::Params;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+/// Experience replay from a reservoir buffer of `capacity` examples.
+#[derive(Clone, Debug)]
+pub struct ExperienceReplay<T: Float> {
+    /// The most examples kept.
+    pub capacity: usize,
+    rows: Vec<Vec<T>>,
+    labels: Vec<usize>,
+    tasks: Vec<usize>,
+    row_shape: Vec<usize>,
+    streamed: usize,
+}
+
+impl<T: Float> ExperienceReplay<T> {
+    /// An empty buffer for `capacity` examples.
+    pub fn new(capacity: usize) -> Self {
+        ExperienceReplay {
+            capacity,
+            rows: Vec::new(),
+            labels: Vec::new(),
+            tasks: Vec::new(),
+            row_shape: Vec::new(),
+            streamed: 0,
+        }
+    }
+
+    /// How many examples are stored.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// How many stored examples came from each task `0..tasks`.
+    pub fn per_task(&self, tasks: usize) -> Vec<usize> {
+        (0..tasks).map(|t| self.tasks.iter().filter(|&&s| s == t).count()).collect()
+    }
+
+    /// Streams `examples` of task `task` through the reservoir, in the order given.
+    pub fn stream(&mut self, examples: &Labelled<T>, task: usize, rng: &mut StdRng) {
+        let n = examples.len();
+        if n == 0 || self.capacity == 0 {
+            return;
+        }
+        let row = examples.inputs.len() / n;
+        self.row_shape = examples.inputs.shape()[1..].to_vec();
+        let values = examples.inputs.to_vec();
+        for i in 0..n {
+            self.streamed += 1;
+            let slot = if self.len() < self.capacity {
+                self.rows.push(Vec::new());
+                self.labels.push(0);
+                self.tasks.push(0);
+                Some(self.len() - 1)
+            } else {
+                let k = rng.gen_range(0..self.streamed);
+                (k < self.capacity).then_some(k)
+            };
+            if let Some(k) = slot {
+                self.rows[k] = values[i * row..(i + 1) * row].to_vec();
+                self.labels[k] = examples.labels[i];
+                self.tasks[k] = task;
+            }
+        }
+    }
+
+    fn examples(&self, picks: &[usize]) -> Labelled<T> {
+        let mut shape = vec![picks.len()];
+        shape.extend_from_slice(&self.row_shape);
+        let values = picks.iter().flat_map(|&k| self.rows[k].iter().copied()).collect();
+        Labelled::new(Tensor::from_vec(&shape, values), picks.iter().map(|&k| self.labels[k]).collect())
+    }
+}
+
+impl<T: Float> Strategy<T> for ExperienceReplay<T> {
+    fn name(&self) -> String {
+        "replay".into()
+    }
+
+    fn replay(
+        &mut self,
+        _: &dyn Classifier<T>,
+        size: usize,
+        cx: &TaskContext<'_, T>,
+        rng: &mut StdRng,
+    ) -> Vec<ReplayGroup<T>> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let picks: Vec<usize> = (0..size).map(|_| rng.gen_range(0..self.len())).collect();
+        match cx.scenario {
+            Scenario::TaskIncremental => (0..cx.task)
+                .filter_map(|j| {
+                    let mine: Vec<usize> = picks.iter().copied().filter(|&k| self.tasks[k] == j).collect();
+                    (!mine.is_empty()).then(|| ReplayGroup { examples: self.examples(&mine), head: cx.head(j) })
+                })
+                .collect(),
+            _ => vec![ReplayGroup { examples: self.examples(&picks), head: cx.head(cx.task) }],
+        }
+    }
+
+    fn end_task(&mut self, _: &dyn Classifier<T>, _: &Params<T>, cx: &TaskContext<'_, T>, rng: &mut StdRng) {
+        let train = &cx.tasks[cx.task].train;
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        order.shuffle(rng);
+        self.stream(&train.select(&order), cx.task, rng);
+    }
+}

@@ -1,0 +1,235 @@
+//! Continual learning: importances against closed forms, the batched per-example pass against
+//! the loop, the replay buffer's sampling, and every method forgetting less than naive
+//! fine-tuning on a small seeded task sequence.
+
+use metagrad_algos::continual::ewc::fisher;
+use metagrad_algos::continual::importance::per_example_moments_looped;
+use metagrad_algos::continual::{
+    mas, train_sequence, Classifier, Config, Ewc, ExampleLoss, ExperienceReplay, FisherKind, GenerativeReplay, Joint,
+    Labelled, Lwf, Mas, Mlp, Moment, Naive, Scenario, Si, Strategy, Task, TaskContext, Vae,
+};
+use metagrad_autodiff::{Tape, Tensor};
+use metagrad_nn::{Context, Module, Params};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+fn softmax_rows(logits: &[f64], classes: usize) -> Vec<f64> {
+    logits
+        .chunks(classes)
+        .flat_map(|row| {
+            let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = row.iter().map(|v| (v - m).exp()).collect();
+            let s: f64 = e.iter().sum();
+            e.into_iter().map(move |v| v / s)
+        })
+        .collect()
+}
+
+/// Softmax regression `p = softmax(x W + b)`: the gradient of `-log p_y` in `W[a][k]` is
+/// `x_a (p_k - 1[k = y])`, so the empirical Fisher is `mean_n x_na^2 (p_nk - 1[k = y_n])^2`,
+/// and the true Fisher, its expectation over `y ~ p`, is `mean_n x_na^2 p_nk (1 - p_nk)`.
+#[test]
+fn fisher_of_softmax_regression_matches_the_formula() {
+    let (d, c, n) = (4, 3, 3000);
+    let model = Mlp::new(&[d, c]);
+    let mut rng = StdRng::seed_from_u64(1);
+    let params: Params<f64> = model.init(&mut rng);
+    let x = Tensor::<f64>::randn(&[n, d], &mut rng);
+    let labels: Vec<usize> = (0..n).map(|_| rng.gen_range(0..c)).collect();
+    let examples = Labelled::new(x.clone(), labels.clone());
+    let head: Vec<usize> = (0..c).collect();
+    let logits = {
+        let tape = Tape::new();
+        model.forward(&params.on(&tape), tape.constant(x.clone()), &mut Context::eval(Params::new())).value().to_vec()
+    };
+    let p = softmax_rows(&logits, c);
+    let xs = x.to_vec();
+    let (mut empirical, mut expected) = (vec![0.0; d * c], vec![0.0; d * c]);
+    let (mut empirical_b, mut expected_b) = (vec![0.0; c], vec![0.0; c]);
+    for i in 0..n {
+        for k in 0..c {
+            let pk = p[i * c + k];
+            let r = pk - if labels[i] == k { 1.0 } else { 0.0 };
+            empirical_b[k] += r * r / n as f64;
+            expected_b[k] += pk * (1.0 - pk) / n as f64;
+            for a in 0..d {
+                let xa = xs[i * d + a];
+                empirical[a * c + k] += xa * xa * r * r / n as f64;
+                expected[a * c + k] += xa * xa * pk * (1.0 - pk) / n as f64;
+            }
+        }
+    }
+    let f = fisher(&model, &params, &examples, &head, FisherKind::Empirical, &mut rng);
+    let err = f.get("0.weight").unwrap().to_vec().iter().zip(&empirical).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    let err_b =
+        f.get("0.bias").unwrap().to_vec().iter().zip(&empirical_b).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(err < 1e-12 && err_b < 1e-12, "empirical Fisher off by {err:e} (weights), {err_b:e} (bias)");
+    // The true Fisher samples one label per input: compare within sampling error.
+    let f = fisher(&model, &params, &examples, &head, FisherKind::True, &mut rng);
+    for (got, want) in f
+        .get("0.weight")
+        .unwrap()
+        .to_vec()
+        .iter()
+        .zip(&expected)
+        .chain(f.get("0.bias").unwrap().to_vec().iter().zip(&expected_b))
+    {
+        assert!((got - want).abs() < 0.1 * want + 1e-3, "true Fisher {got} against its expectation {want}");
+    }
+}
+
+/// The batched pass of the MLP gives the loop's per-example moments, for both moments and
+/// both losses, through hidden ReLU layers and a head that is a subset of the outputs.
+#[test]
+fn batched_per_example_moments_equal_the_loop() {
+    let model = Mlp::new(&[5, 7, 6, 4]);
+    let mut rng = StdRng::seed_from_u64(2);
+    let params: Params<f64> = model.init(&mut rng);
+    let x = Tensor::<f64>::randn(&[37, 5], &mut rng);
+    let head = vec![1, 3];
+    let labels: Vec<usize> = (0..37).map(|i| head[i % 2]).collect();
+    for loss in
+        [ExampleLoss::CrossEntropy { head: head.clone(), labels }, ExampleLoss::SquaredNorm { head: head.clone() }]
+    {
+        for moment in [Moment::Square, Moment::Abs] {
+            let batched = model.per_example_moments(&params, &x, &loss, moment);
+            let looped = per_example_moments_looped(&model, &params, &x, &loss, moment);
+            for ((name, a), (_, b)) in batched.iter().zip(looped.iter()) {
+                assert!(a.max_abs_diff(b) < 1e-12, "{name} ({loss:?}, {moment:?}): batched and looped differ");
+            }
+            assert!(batched.l2_norm() > 1e-3);
+        }
+    }
+}
+
+/// MAS on a linear map `f(x) = x W + b`: `d ||f||^2 / dW[a][k] = 2 x_a f_k`.
+#[test]
+fn mas_importance_of_a_linear_map() {
+    let model = Mlp::new(&[3, 2]);
+    let mut rng = StdRng::seed_from_u64(3);
+    let params: Params<f64> = model.init(&mut rng);
+    let x = Tensor::<f64>::randn(&[9, 3], &mut rng);
+    let omega = mas::importance(&model, &params, &x, &[0, 1]);
+    let (w, b, xs) = (params.get("0.weight").unwrap().to_vec(), params.get("0.bias").unwrap().to_vec(), x.to_vec());
+    let mut expected = vec![0.0; 6];
+    for i in 0..9 {
+        for k in 0..2 {
+            let f = (0..3).map(|a| xs[i * 3 + a] * w[a * 2 + k]).sum::<f64>() + b[k];
+            for a in 0..3 {
+                expected[a * 2 + k] += (2.0 * xs[i * 3 + a] * f).abs() / 9.0;
+            }
+        }
+    }
+    let got = omega.get("0.weight").unwrap().to_vec();
+    assert!(got.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-12), "{got:?} against {expected:?}");
+}
+
+/// SI's importance, through the hooks: `max(0, sum_steps -g * step) / (Delta^2 + xi)`.
+#[test]
+fn si_importance_is_the_path_integral_over_the_squared_displacement() {
+    let tasks = small_sequence(4, 1);
+    let model = Mlp::new(&[2, 1]);
+    let start = Params::from_pairs([("0.weight".to_string(), Tensor::from_vec(&[2, 1], vec![0.0, 0.0]))]);
+    let mut si = Si::<f64>::new(1.0);
+    let cx = TaskContext { tasks: &tasks, task: 0, scenario: Scenario::DomainIncremental };
+    si.begin_task(&model, &start, &cx);
+    let p = |a: f64, b: f64| Params::from_pairs([("0.weight".to_string(), Tensor::from_vec(&[2, 1], vec![a, b]))]);
+    // Two steps: (0,0) -> (1,-1) with gradient (-2, 1), then (1,-1) -> (3,-1) with gradient (-1, 5).
+    si.after_step(&p(0.0, 0.0), &p(1.0, -1.0), &p(-2.0, 1.0));
+    si.after_step(&p(1.0, -1.0), &p(3.0, -1.0), &p(-1.0, 5.0));
+    si.end_task(&model, &p(3.0, -1.0), &cx, &mut StdRng::seed_from_u64(0));
+    // omega = (2 + 2, 1 + 0) = (4, 1); Delta = (3, -1): Omega = (4 / 9.1, 1 / 1.1).
+    let omega = si.anchor().unwrap().importance.get("0.weight").unwrap().to_vec();
+    assert!((omega[0] - 4.0 / 9.1).abs() < 1e-12 && (omega[1] - 1.0 / 1.1).abs() < 1e-12, "{omega:?}");
+}
+
+/// The reservoir holds at most its capacity, and a uniform sample of the stream: two tasks of
+/// equal size end up with about equal shares.
+#[test]
+fn reservoir_keeps_a_uniform_sample_of_the_stream() {
+    let mut buffer = ExperienceReplay::<f64>::new(400);
+    let mut rng = StdRng::seed_from_u64(4);
+    for task in 0..2 {
+        let examples = Labelled::new(Tensor::zeros(&[3000, 2]), vec![task; 3000]);
+        buffer.stream(&examples, task, &mut rng);
+    }
+    assert_eq!(buffer.len(), 400);
+    let shares = buffer.per_task(2);
+    // Binomial(400, 1/2) has standard deviation 10.
+    assert!(shares[0].abs_diff(200) < 40, "shares {shares:?}");
+}
+
+/// A tiny permuted-pattern sequence in `[0, 1]^16`: five classes, each a noisy copy of a
+/// random prototype; task `t` shuffles the features with its own permutation (the first task
+/// keeps them), as permuted MNIST does.
+fn small_sequence(tasks: usize, seed: u64) -> Vec<Task<f64>> {
+    let (d, classes) = (16, 5);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let prototypes: Vec<Vec<f64>> =
+        (0..classes).map(|_| (0..d).map(|_| if rng.gen::<bool>() { 0.85 } else { 0.15 }).collect()).collect();
+    let draw = |count: usize, perm: &[usize], rng: &mut StdRng| {
+        let labels: Vec<usize> = (0..count).map(|i| i % classes).collect();
+        let values = labels
+            .iter()
+            .flat_map(|&c| {
+                let noisy: Vec<f64> =
+                    prototypes[c].iter().map(|&v| (v + 0.25 * (rng.gen::<f64>() - 0.5)).clamp(0.0, 1.0)).collect();
+                perm.iter().map(move |&j| noisy[j]).collect::<Vec<f64>>()
+            })
+            .collect();
+        Labelled::new(Tensor::from_vec(&[count, d], values), labels)
+    };
+    (0..tasks)
+        .map(|t| {
+            let mut perm: Vec<usize> = (0..d).collect();
+            if t > 0 {
+                perm.shuffle(&mut rng);
+            }
+            Task {
+                name: format!("perm {t}"),
+                train: draw(400, &perm, &mut rng),
+                test: draw(200, &perm, &mut rng),
+                classes: (0..classes).collect(),
+            }
+        })
+        .collect()
+}
+
+fn run(strategy: &mut dyn Strategy<f64>, tasks: &[Task<f64>]) -> (f64, f64) {
+    let model = Mlp::new(&[16, 128, 5]);
+    let params = model.init(&mut StdRng::seed_from_u64(7));
+    let config = Config { iterations: 200, batch_size: 32, lr: 3e-3, seed: 11, eval_every: 0 };
+    let run = train_sequence(&model, params, strategy, tasks, Scenario::DomainIncremental, &config, &mut |_| {});
+    (run.matrix.average_accuracy(), run.matrix.forgetting())
+}
+
+/// On four permuted tasks naive fine-tuning forgets; every method keeps measurably more.
+#[test]
+fn every_method_forgets_less_than_naive_fine_tuning() {
+    let tasks = small_sequence(4, 5);
+    let (naive_acc, naive_forgetting) = run(&mut Naive, &tasks);
+    assert!(naive_forgetting > 0.15, "the sequence must make naive fine-tuning forget ({naive_forgetting})");
+    let mut methods: Vec<Box<dyn Strategy<f64>>> = vec![
+        Box::new(Joint),
+        Box::new(Ewc::new(1000.0)),
+        Box::new(Ewc::new(100.0).online(1.0)),
+        Box::new(Mas::new(1.0)),
+        Box::new(Si::new(100.0)),
+        Box::new(ExperienceReplay::new(100)),
+        Box::new(Lwf::new(1.0)),
+        Box::new(GenerativeReplay::new(Vae { inputs: 16, hidden: 64, latent: 8 }, 1000)),
+    ];
+    for method in &mut methods {
+        let (acc, forgetting) = run(method.as_mut(), &tasks);
+        println!(
+            "{:18} average {acc:.3} forgetting {forgetting:.3} (naive {naive_acc:.3}, {naive_forgetting:.3})",
+            method.name()
+        );
+        assert!(
+            acc > naive_acc + 0.05 && forgetting < naive_forgetting - 0.05,
+            "{}: average accuracy {acc:.3} and forgetting {forgetting:.3}, naive {naive_acc:.3} and {naive_forgetting:.3}",
+            method.name()
+        );
+    }
+}
