@@ -10,7 +10,14 @@
 //! - [`continual`]: continual learning — naive and joint training, EWC and online EWC, MAS,
 //!   SI, experience replay, deep generative replay and learning without forgetting, all
 //!   driven by one training loop over a task sequence, with the accuracy-matrix metrics.
+//! - [`federated`]: federated learning — FedSGD, FedAvg (with FedProx, FedAvgM and FedAdam as
+//!   options), robust aggregation, dropped and faulty clients, and decentralised consensus SGD
+//!   on ring, torus, random regular and complete graphs, behind a transport trait.
 #![deny(missing_docs)]
 
 pub mod continual;
+pub mod federated;
+pub mod labelled;
 pub mod meta;
+
+pub use labelled::Labelled;

@@ -1,7 +1,7 @@
 #![doc = include_str!("../../../README.md")]
 #![deny(missing_docs)]
 
-/// Meta-learning algorithms (MAML and family).
+/// The learning algorithms: meta-learning (MAML and family), continual learning.
 pub use metagrad_algos as algos;
 /// The autodiff engine: tensors, tapes, ops, gradient checks.
 pub use metagrad_autodiff as autodiff;
@@ -29,4 +29,7 @@ pub mod book {
 
     #[doc = include_str!("../../../docs/meta-learning.md")]
     pub struct MetaLearning;
+
+    #[doc = include_str!("../../../docs/continual-learning.md")]
+    pub struct ContinualLearning;
 }

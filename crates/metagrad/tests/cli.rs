@@ -59,6 +59,12 @@ fn bad_arguments_give_one_line_errors_and_a_failure_status() {
         (vec!["fewshot", "--method", "maml", "--data", ".", "--train-ways", "20"], "must equal --ways"),
         (vec!["fewshot", "--method", "protonet", "--data", ".", "--minutes", "0"], "--minutes must be positive"),
         (vec!["fewshot", "--method", "protonet", "--data", "."], "no images_background/"),
+        (
+            vec!["continual", "--benchmark", "split-mnist", "--scenario", "domain", "--method", "naive", "--data", "."],
+            "task- or class-incremental",
+        ),
+        (vec!["continual", "--benchmark", "permuted-mnist", "--method", "ewc", "--data", ".", "--lr", "0"], "--lr"),
+        (vec!["continual", "--benchmark", "permuted-mnist", "--method", "si", "--data", "."], "cannot load MNIST"),
     ];
     for (args, expected) in cases {
         let out = metagrad(&args, dir.path());
@@ -121,4 +127,50 @@ fn fewshot_resumes_exactly_and_evaluates_its_checkpoint() {
     args.extend(["--cache", cache.to_str().unwrap(), "--checkpoint", checkpoint.to_str().unwrap()]);
     let out = metagrad(&args, dir.path());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no parameter"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A short continual-learning run writes the accuracy matrix, its metrics and both plots.
+#[test]
+fn continual_run_writes_its_accuracy_matrix_and_plots() {
+    let Some(data) = metagrad_data::location::dataset_for_test("mnist") else { return };
+    let data = std::fs::canonicalize(data).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "continual",
+        "--benchmark",
+        "split-mnist",
+        "--scenario",
+        "task",
+        "--method",
+        "replay",
+        "--buffer",
+        "50",
+        "--iterations",
+        "30",
+        "--train-per-task",
+        "300",
+        "--hidden",
+        "32",
+        "--eval-every",
+        "10",
+        "--quiet",
+        "--out",
+        "cl",
+        "--data",
+        data.to_str().unwrap(),
+    ];
+    let out = metagrad(&args, dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cl/results.json")).unwrap()).unwrap();
+    let matrix = results["accuracy_matrix"].as_array().unwrap();
+    assert_eq!(matrix.len(), 5);
+    assert!(matrix.iter().all(|row| row.as_array().unwrap().len() == 5));
+    // Even 30 steps learn a two-digit task well above chance.
+    assert!(matrix[0][0].as_f64().unwrap() > 0.8, "{}", matrix[0][0]);
+    assert!(results["average_accuracy"].as_f64().unwrap() > 0.5);
+    assert_eq!(results["curves"].as_array().unwrap().len(), 1 + 5 * 3);
+    for png in ["accuracy_matrix.png", "accuracy.png"] {
+        assert!(std::fs::metadata(dir.path().join("cl").join(png)).unwrap().len() > 1000, "{png}");
+    }
 }

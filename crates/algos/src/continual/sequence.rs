@@ -129,7 +129,7 @@ pub fn train_sequence<T: Float>(
             let replayed = strategy.replay(model, config.batch_size, &cx, &mut rng);
             let tape = Tape::new();
             let p = params.on(&tape);
-            let mut ctx = Context::train(state, config.seed ^ (iteration as u64) << 8 ^ t as u64);
+            let mut ctx = Context::train(state, config.seed ^ ((iteration as u64) << 8) ^ t as u64);
             let x = tape.constant(batch.inputs);
             let mut loss = head_loss(model.forward(&p, x, &mut ctx), &batch.labels, &head);
             if !replayed.is_empty() {

@@ -5,11 +5,10 @@
 use crate::plot::{self, Series};
 use crate::training::{progress, report, CliResult, RunDir};
 use metagrad_algos::continual::{
-    train_sequence, Config, Ewc, ExperienceReplay, GenerativeReplay, Joint, Labelled, Lwf, Mas, Mlp, Naive, Scenario,
+    benchmarks, train_sequence, Config, Ewc, ExperienceReplay, GenerativeReplay, Joint, Lwf, Mas, Mlp, Naive, Scenario,
     Si, Strategy, Task, Vae,
 };
-use metagrad_autodiff::Tensor;
-use metagrad_data::mnist::{digit_pair_tasks, pixel_permutations, Mnist, Split};
+use metagrad_data::mnist::Mnist;
 use metagrad_nn::Module;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -173,53 +172,10 @@ fn scenario_of(args: &Args) -> ScenarioArg {
     })
 }
 
-fn labelled(split: &Split, indices: Option<&[usize]>, permutation: Option<&[usize]>) -> Labelled<f32> {
-    let split = match indices {
-        Some(i) => split.select(i),
-        None => split.clone(),
-    };
-    let split = match permutation {
-        Some(p) => split.permute_pixels(p),
-        None => split,
-    };
-    let n = split.labels.len();
-    Labelled::new(
-        Tensor::from_vec(&[n, 784], split.images.iter().copied().collect()),
-        split.labels.iter().map(|&l| usize::from(l)).collect(),
-    )
-}
-
 fn tasks_of(args: &Args, mnist: &Mnist) -> Vec<Task<f32>> {
-    let limit = |count: usize| args.train_per_task.unwrap_or(count).min(count);
     match args.benchmark {
-        Benchmark::PermutedMnist => {
-            let train: Vec<usize> = (0..limit(mnist.train.labels.len())).collect();
-            pixel_permutations(args.tasks, args.seed)
-                .iter()
-                .enumerate()
-                .map(|(t, p)| Task {
-                    name: format!("perm {t}"),
-                    train: labelled(&mnist.train, Some(&train), Some(p)),
-                    test: labelled(&mnist.test, None, Some(p)),
-                    classes: (0..10).collect(),
-                })
-                .collect()
-        }
-        Benchmark::SplitMnist => {
-            let train = digit_pair_tasks(&mnist.train.labels);
-            let test = digit_pair_tasks(&mnist.test.labels);
-            train
-                .iter()
-                .zip(&test)
-                .enumerate()
-                .map(|(t, (tr, te))| Task {
-                    name: format!("{}/{}", 2 * t, 2 * t + 1),
-                    train: labelled(&mnist.train, Some(&tr[..limit(tr.len())]), None),
-                    test: labelled(&mnist.test, Some(te), None),
-                    classes: vec![2 * t, 2 * t + 1],
-                })
-                .collect()
-        }
+        Benchmark::PermutedMnist => benchmarks::permuted_mnist(mnist, args.tasks, args.seed, args.train_per_task),
+        Benchmark::SplitMnist => benchmarks::split_mnist(mnist, args.train_per_task),
     }
 }
 
