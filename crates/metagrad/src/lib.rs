@@ -1,7 +1,7 @@
 #![doc = include_str!("../../../README.md")]
 #![deny(missing_docs)]
 
-/// The learning algorithms: meta-learning (MAML and family), continual learning.
+/// The learning algorithms: meta-learning (MAML and family), continual and federated learning.
 pub use metagrad_algos as algos;
 /// The autodiff engine: tensors, tapes, ops, gradient checks.
 pub use metagrad_autodiff as autodiff;
@@ -32,4 +32,7 @@ pub mod book {
 
     #[doc = include_str!("../../../docs/continual-learning.md")]
     pub struct ContinualLearning;
+
+    #[doc = include_str!("../../../docs/federated-learning.md")]
+    pub struct FederatedLearning;
 }

@@ -65,6 +65,12 @@ fn bad_arguments_give_one_line_errors_and_a_failure_status() {
         ),
         (vec!["continual", "--benchmark", "permuted-mnist", "--method", "ewc", "--data", ".", "--lr", "0"], "--lr"),
         (vec!["continual", "--benchmark", "permuted-mnist", "--method", "si", "--data", "."], "cannot load MNIST"),
+        (vec!["federated", "--data", ".", "--fraction", "0"], "--fraction"),
+        (
+            vec!["federated", "--data", ".", "--algorithm", "consensus", "--topology", "torus", "--clients", "10"],
+            "square",
+        ),
+        (vec!["federated", "--data", "."], "cannot load MNIST"),
     ];
     for (args, expected) in cases {
         let out = metagrad(&args, dir.path());
@@ -173,4 +179,37 @@ fn continual_run_writes_its_accuracy_matrix_and_plots() {
     for png in ["accuracy_matrix.png", "accuracy.png"] {
         assert!(std::fs::metadata(dir.path().join("cl").join(png)).unwrap().len() > 1000, "{png}");
     }
+}
+
+/// A short federated run reports every round's accuracy and the bytes carried.
+#[test]
+fn federated_run_writes_its_curve() {
+    let Some(data) = metagrad_data::location::dataset_for_test("mnist") else { return };
+    let data = std::fs::canonicalize(data).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "federated",
+        "--clients",
+        "20",
+        "--fraction",
+        "0.2",
+        "--rounds",
+        "3",
+        "--quiet",
+        "--out",
+        "fl",
+        "--data",
+        data.to_str().unwrap(),
+    ];
+    let out = metagrad(&args, dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("fl/results.json")).unwrap()).unwrap();
+    let curve = results["curve"].as_array().unwrap();
+    assert_eq!(curve.len(), 3);
+    // 4 clients a round, 199,210 f32 weights each way.
+    let megabytes = 3.0 * 4.0 * 2.0 * 199_210.0 * 4.0 / 1e6;
+    assert!((curve[2]["megabytes"].as_f64().unwrap() - megabytes).abs() < 1e-6);
+    // Three rounds of one local epoch already learn (chance is 10%).
+    assert!(results["final_accuracy"].as_f64().unwrap() > 0.8, "{}", results["final_accuracy"]);
 }

@@ -6,11 +6,13 @@
 //! metagrad sinusoid --resume --out runs/sinusoid-maml-k10
 //! metagrad fewshot --method maml --dataset omniglot --data ../shared/data/omniglot --ways 5 --shots 1
 //! metagrad continual --benchmark split-mnist --scenario class --method replay --data ../shared/data/mnist
+//! metagrad federated --algorithm fedavg --model cnn --partition shards --epochs 5 --batch-size 10 --data ../shared/data/mnist
 //! ```
 //!
 //! Bad arguments or paths end in a one-line error and a non-zero exit status, never a panic.
 
 mod continual;
+mod federated;
 mod fewshot;
 mod plot;
 mod sinusoid;
@@ -63,6 +65,8 @@ enum Command {
     Fewshot(fewshot::Args),
     /// Continual learning on MNIST (permuted or split): every method, the accuracy matrix.
     Continual(continual::Args),
+    /// Federated learning on MNIST split across clients: FedSGD, FedAvg, decentralised SGD.
+    Federated(federated::Args),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         Command::Sinusoid(args) => sinusoid::run(args),
         Command::Fewshot(args) => fewshot::run(args),
         Command::Continual(args) => continual::run(args),
+        Command::Federated(args) => federated::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
