@@ -123,6 +123,16 @@ fn mas_importance_of_a_linear_map() {
     }
     let got = omega.get("0.weight").unwrap().to_vec();
     assert!(got.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-12), "{got:?} against {expected:?}");
+    // d ||f||^2 / db_k = 2 f_k.
+    let mut expected_bias = vec![0.0; 2];
+    for i in 0..9 {
+        for k in 0..2 {
+            let f = (0..3).map(|a| xs[i * 3 + a] * w[a * 2 + k]).sum::<f64>() + b[k];
+            expected_bias[k] += (2.0 * f).abs() / 9.0;
+        }
+    }
+    let got = omega.get("0.bias").unwrap().to_vec();
+    assert!(got.iter().zip(&expected_bias).all(|(a, b)| (a - b).abs() < 1e-12), "{got:?} against {expected_bias:?}");
 }
 
 /// SI's importance, through the hooks: `max(0, sum_steps -g * step) / (Delta^2 + xi)`.
@@ -150,14 +160,104 @@ fn si_importance_is_the_path_integral_over_the_squared_displacement() {
 fn reservoir_keeps_a_uniform_sample_of_the_stream() {
     let mut buffer = ExperienceReplay::<f64>::new(400);
     let mut rng = StdRng::seed_from_u64(4);
-    for task in 0..2 {
-        let examples = Labelled::new(Tensor::zeros(&[3000, 2]), vec![task; 3000]);
+    for (task, count) in [(0, 1000), (1, 3000)] {
+        let examples = Labelled::new(Tensor::zeros(&[count, 2]), vec![task; count]);
         buffer.stream(&examples, task, &mut rng);
     }
     assert_eq!(buffer.len(), 400);
     let shares = buffer.per_task(2);
-    // Binomial(400, 1/2) has standard deviation 10.
-    assert!(shares[0].abs_diff(200) < 40, "shares {shares:?}");
+    // A uniform sample of 4,000 items, a quarter from the first task: Binomial(400, 1/4) has
+    // mean 100 and standard deviation 8.7.
+    assert!(shares[0].abs_diff(100) < 30, "shares {shares:?}");
+}
+
+/// The VAE's loss by hand: with zero decoder weights the reconstruction is `ln 2` per binary
+/// pixel whatever `z` is, and with encoder outputs fixed by its biases the KL term is
+/// `1/2 sum_k (e^lv + mu^2 - lv - 1)`.
+#[test]
+fn vae_loss_is_reconstruction_plus_kl() {
+    let vae = Vae { inputs: 6, hidden: 4, latent: 2 };
+    let mut rng = StdRng::seed_from_u64(12);
+    let mut params: Params<f64> = vae.init(&mut rng).map(|t| t.map(|_| 0.0));
+    let (mu, lv) = ([0.5, -1.0], [0.3, -0.2]);
+    params.insert("encoder.1.bias", Tensor::from_vec(&[4], vec![mu[0], mu[1], lv[0], lv[1]]));
+    let x = Tensor::from_vec(&[3, 6], (0..18).map(|i| f64::from(i % 2)).collect());
+    let tape = Tape::new();
+    let loss = vae.loss(&params.on(&tape), tape.constant(x), &mut rng).item();
+    let kl: f64 = (0..2).map(|k| 0.5 * (lv[k].exp() + mu[k] * mu[k] - lv[k] - 1.0)).sum();
+    let expected = 6.0 * 2f64.ln() + kl;
+    assert!((loss - expected).abs() < 1e-12, "{loss} against {expected}");
+}
+
+/// Split-style tasks of two classes each, under the task- and class-incremental scenarios:
+/// every method runs through its heads; in the class-incremental scenario naive training
+/// keeps little of the old tasks and replay keeps much more.
+#[test]
+fn every_method_runs_in_the_task_and_class_incremental_scenarios() {
+    let d = 16;
+    let mut rng = StdRng::seed_from_u64(13);
+    let prototypes: Vec<Vec<f64>> =
+        (0..6).map(|_| (0..d).map(|_| if rng.gen::<bool>() { 0.85 } else { 0.15 }).collect()).collect();
+    let draw = |count: usize, classes: [usize; 2], rng: &mut StdRng| {
+        let labels: Vec<usize> = (0..count).map(|i| classes[i % 2]).collect();
+        let values = labels
+            .iter()
+            .flat_map(|&c| {
+                prototypes[c].iter().map(|&v| (v + 0.25 * (rng.gen::<f64>() - 0.5)).clamp(0.0, 1.0)).collect::<Vec<_>>()
+            })
+            .collect();
+        Labelled::new(Tensor::from_vec(&[count, d], values), labels)
+    };
+    let tasks: Vec<Task<f64>> = (0..3)
+        .map(|t| {
+            let classes = [2 * t, 2 * t + 1];
+            Task {
+                name: format!("{}/{}", classes[0], classes[1]),
+                train: draw(200, classes, &mut rng),
+                test: draw(100, classes, &mut rng),
+                classes: classes.to_vec(),
+            }
+        })
+        .collect();
+    let model = Mlp::new(&[d, 32, 6]);
+    let config = Config { iterations: 100, batch_size: 16, lr: 3e-3, seed: 1, eval_every: 50 };
+    let run = |strategy: &mut dyn Strategy<f64>, scenario: Scenario| {
+        let params = model.init(&mut StdRng::seed_from_u64(2));
+        train_sequence(&model, params, strategy, &tasks, scenario, &config, &mut |_| {})
+    };
+    for scenario in [Scenario::TaskIncremental, Scenario::ClassIncremental] {
+        let methods: Vec<Box<dyn Strategy<f64>>> = vec![
+            Box::new(Naive),
+            Box::new(Joint),
+            Box::new(Ewc::new(100.0)),
+            Box::new(Ewc::new(100.0).online(0.9)),
+            Box::new(Mas::new(1.0)),
+            Box::new(Si::new(1.0)),
+            Box::new(ExperienceReplay::new(60)),
+            Box::new(Lwf::new(1.0)),
+            Box::new(GenerativeReplay::new(Vae { inputs: d, hidden: 32, latent: 4 }, 200)),
+        ];
+        let mut averages = Vec::new();
+        for mut method in methods {
+            let result = run(method.as_mut(), scenario);
+            let m = &result.matrix;
+            assert_eq!(m.rows.len(), 3);
+            assert_eq!(result.curves.len(), 1 + 3 * 2, "an evaluation at 50 steps and at each task's end");
+            assert!(
+                m.rows.iter().enumerate().all(|(i, row)| row[i] > 0.9),
+                "{} {scenario:?} learns each task: {:?}",
+                method.name(),
+                m.rows
+            );
+            averages.push((method.name(), m.average_accuracy()));
+        }
+        let of = |name: &str| averages.iter().find(|(n, _)| n == name).unwrap().1;
+        if scenario == Scenario::ClassIncremental {
+            assert!(of("naive") < 0.5 && of("replay") > of("naive") + 0.3, "{averages:?}");
+        } else {
+            assert!(of("naive") > 0.6, "task-incremental heads keep old tasks apart: {averages:?}");
+        }
+    }
 }
 
 /// A tiny permuted-pattern sequence in `[0, 1]^16`: five classes, each a noisy copy of a

@@ -105,6 +105,17 @@ fn weighted_mean_is_exact_and_robust_rules_ignore_an_outlier() {
 }
 
 #[test]
+fn updates_of_another_layout_are_rejected_not_a_crash() {
+    let updates = vec![update(0, 1, vec![1.0, 2.0]), update(1, 1, vec![1.0, 2.0, 3.0]), update(2, 1, vec![3.0, 4.0])];
+    for how in [Aggregation::WeightedMean, Aggregation::Median, Aggregation::TrimmedMean(0.1)] {
+        let (combined, rejected) = aggregate(&updates, how);
+        assert_eq!(combined.unwrap().get("w").unwrap().to_vec(), vec![2.0, 3.0], "{how:?}");
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].client, 1);
+    }
+}
+
+#[test]
 fn non_finite_updates_are_rejected_with_a_reason_never_averaged() {
     let updates = vec![update(0, 1, vec![1.0]), update(1, 100, vec![f64::NAN]), update(2, 1, vec![3.0])];
     let (mean, rejected) = aggregate(&updates, Aggregation::WeightedMean);
@@ -207,8 +218,14 @@ fn gossip_converges_to_the_mean_on_connected_graphs() {
             run.mean().iter().zip(mean_before.iter()).map(|((_, a), (_, b))| a.max_abs_diff(b)).fold(0.0, f64::max);
         assert!(drift < 1e-12, "{}: the mean moved by {drift:e}", topology.name);
         assert!(distance < 1e-6 * start, "{}: distance {start} -> {distance}", topology.name);
+        // Symmetric with a non-negative diagonal, and every column sums to one: doubly stochastic.
         let rows = topology.mixing();
-        assert!(rows.iter().all(|r| (r.iter().map(|(_, w)| w).sum::<f64>() - 1.0).abs() < 1e-12));
+        let weight = |i: usize, j: usize| rows[i].iter().find(|(k, _)| *k == j).map_or(0.0, |(_, w)| *w);
+        for i in 0..16 {
+            assert!(weight(i, i) >= 0.0, "{}: negative self-weight", topology.name);
+            assert!(((0..16).map(|k| weight(k, i)).sum::<f64>() - 1.0).abs() < 1e-12, "{}", topology.name);
+            assert!((0..16).all(|j| weight(i, j) == weight(j, i)), "{}: not symmetric", topology.name);
+        }
     }
     // Ring, torus, random 3-regular, complete: the better connected, the faster.
     assert!(after_ten[0] > after_ten[1] && after_ten[1] > after_ten[3] && after_ten[2] > after_ten[3], "{after_ten:?}");

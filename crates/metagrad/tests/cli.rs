@@ -65,7 +65,16 @@ fn bad_arguments_give_one_line_errors_and_a_failure_status() {
         ),
         (vec!["continual", "--benchmark", "permuted-mnist", "--method", "ewc", "--data", ".", "--lr", "0"], "--lr"),
         (vec!["continual", "--benchmark", "permuted-mnist", "--method", "si", "--data", "."], "cannot load MNIST"),
+        (
+            vec!["continual", "--benchmark", "permuted-mnist", "--scenario", "class", "--method", "ewc", "--data", "."],
+            "domain-incremental",
+        ),
+        (
+            vec!["continual", "--benchmark", "split-mnist", "--method", "ewc", "--data", ".", "--train-per-task", "0"],
+            "positive",
+        ),
         (vec!["federated", "--data", ".", "--fraction", "0"], "--fraction"),
+        (vec!["federated", "--data", ".", "--clients", "70000"], "at most 60,000"),
         (
             vec!["federated", "--data", ".", "--algorithm", "consensus", "--topology", "torus", "--clients", "10"],
             "square",

@@ -17,7 +17,8 @@
 //!
 //! EWC keeps one penalty per earlier task. Online EWC keeps one: after each task
 //! `F <- gamma F + F_t` and the anchor moves to the newest weights, so memory does not grow
-//! with the number of tasks.
+//! with the number of tasks. (Schwarz et al. also scale the penalty by `gamma`; here that
+//! factor is left to `lambda`.)
 
 use super::penalty::Anchor;
 use super::{Classifier, ExampleLoss, Labelled, Moment, Strategy, TaskContext};

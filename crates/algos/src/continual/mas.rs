@@ -8,7 +8,8 @@
 //! L(theta) = L_t(theta) + sum_i lambda/2 Omega_i (theta_i - theta*_i)^2,
 //! ```
 //!
-//! with `f(x)` the outputs of the head (before the softmax). No labels are needed, so `Omega`
+//! with `f(x)` the outputs of the head (before the softmax). (The paper writes the penalty
+//! with `lambda`, not `lambda/2`: our `lambda` is twice theirs.) No labels are needed, so `Omega`
 //! could be measured on any unlabelled data; here it is measured on the task's training
 //! inputs. The importances of successive tasks add up and the anchor moves to the newest
 //! weights, as in the paper.

@@ -10,9 +10,11 @@
 //! forgetting        F   = 1/(T-1)   sum_{j<T-1}  max_{l in j..T-1} R[l][j] - R[T-1][j]
 //! ```
 //!
-//! `A`, `BWT` and `FWT` are as Lopez-Paz & Ranzato (2017, GEM) define them; `F` as Chaudhry et
-//! al. (2018, RWalk): the drop from the best accuracy a task ever had to its final one. A
-//! negative BWT is forgetting; `F` is never negative.
+//! `A`, `BWT` and `FWT` are as Lopez-Paz & Ranzato (2017, GEM) define them; `F` follows
+//! Chaudhry et al. (2018, RWalk), the drop from the best accuracy a task had before the last
+//! task to its final one, with the best taken from the task's own training on (`l >= j`:
+//! chance-level accuracies before a task was learned do not count). A negative BWT is
+//! forgetting; `F` can be negative when the last task improved an earlier one.
 
 /// `R[i][j]` (see the module docs), and the untrained model's accuracies `b[j]`.
 #[derive(Clone, Debug, PartialEq)]

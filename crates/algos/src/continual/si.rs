@@ -11,7 +11,7 @@
 //!
 //! then `omega` is reset. `xi` keeps the ratio finite for parameters that did not move. The
 //! gradient `g` is that of the whole step's loss (the penalty included), as in van de Ven &
-//! Tolias (2019). Unlike the paper, a task's negative contribution to `Omega_i` (a path
+//! Tolias (2019); Zenke et al.'s own code uses the gradient of the task loss alone. Unlike the paper, a task's negative contribution to `Omega_i` (a path
 //! that went uphill on the whole) is clipped to zero, so the penalty never rewards moving away.
 
 use super::penalty::Anchor;

@@ -7,8 +7,9 @@
 //! - **Trimmed mean** (Yin et al. 2018): each coordinate's mean after dropping the largest
 //!   and the smallest `beta` fraction of the values.
 //!
-//! Whatever the rule, an update with a value that is not finite is rejected before
-//! aggregating, and the rejection says which client and why.
+//! Whatever the rule, an update with a value that is not finite, or whose layout differs from
+//! the first accepted update's, is rejected before aggregating, and the rejection says which
+//! client and why.
 
 use super::Update;
 use metagrad_autodiff::{Float, Tensor};
@@ -41,6 +42,10 @@ fn first_non_finite<T: Float>(params: &Params<T>) -> Option<String> {
     })
 }
 
+fn same_layout<T: Float>(a: &Params<T>, b: &Params<T>) -> bool {
+    a.len() == b.len() && a.iter().zip(b.iter()).all(|((n, x), (m, y))| n == m && x.shape() == y.shape())
+}
+
 /// The median of `values` (mean of the middle two for an even count); sorts them.
 fn median<T: Float>(values: &mut [T]) -> T {
     values.sort_by(|a, b| a.partial_cmp(b).expect("finite values"));
@@ -66,6 +71,11 @@ pub fn aggregate<T: Float>(updates: &[Update<T>], how: Aggregation) -> (Option<P
     let mut rejected = Vec::new();
     let mut kept: Vec<&Update<T>> = Vec::new();
     for u in updates {
+        let layout_differs = kept.first().is_some_and(|first| !same_layout(&first.payload, &u.payload));
+        if layout_differs {
+            rejected.push(Rejection { client: u.client, reason: "its names or shapes differ from the model's".into() });
+            continue;
+        }
         match first_non_finite(&u.payload) {
             Some(reason) => rejected.push(Rejection { client: u.client, reason: format!("not finite: {reason}") }),
             None => kept.push(u),

@@ -52,7 +52,8 @@ pub trait Transport<T: Float> {
 pub enum Fault {
     /// Every value of its update is NaN.
     NotANumber,
-    /// Its update scaled by this factor (a huge, or a sign-flipped, update).
+    /// Its payload (gradient, or trained weights) scaled by this factor: a huge, or a
+    /// sign-flipped, reply.
     Scale(f64),
 }
 
@@ -93,10 +94,13 @@ impl<T: Float> Transport<T> for Simulated<'_, T> {
         let replies: Vec<Reply<T>> = selected
             .par_iter()
             .map(|&k| {
-                let mut rng = stream(self.seed, round as u64, k as u64);
-                if self.dropout > 0.0 && rng.gen::<f64>() < self.dropout {
+                // Who drops out has its own stream, so turning dropout on leaves every
+                // remaining client's minibatches as they were.
+                let presence = stream(self.seed ^ 0xD509, round as u64, k as u64).gen::<f64>();
+                if presence < self.dropout {
                     return Reply::Dropped { client: k };
                 }
+                let mut rng = stream(self.seed, round as u64, k as u64);
                 let mut update = self.clients[k].run(k, self.model, weights, task, &mut rng);
                 if let Some((_, fault)) = self.faults.iter().find(|(c, _)| *c == k) {
                     update.payload = match *fault {

@@ -218,6 +218,18 @@ fn check(args: &Args) -> CliResult<()> {
     if scenario_of(args) == ScenarioArg::Domain && args.benchmark == Benchmark::SplitMnist {
         return Err("split MNIST is task- or class-incremental (--scenario task|class)".into());
     }
+    if scenario_of(args) != ScenarioArg::Domain && args.benchmark == Benchmark::PermutedMnist {
+        return Err(
+            "permuted MNIST is domain-incremental here: every task uses the same ten outputs (--scenario domain)"
+                .into(),
+        );
+    }
+    if args.train_per_task == Some(0) || args.importance_samples == 0 || args.buffer == 0 {
+        return Err("--train-per-task, --importance-samples and --buffer must be positive".into());
+    }
+    if !(args.gamma.is_finite() && (0.0..=1.0).contains(&args.gamma)) {
+        return Err("--gamma must be in [0, 1]".into());
+    }
     let positive = |v: f64| v.is_finite() && v > 0.0;
     if !positive(args.lr) || args.strength.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
         return Err("--lr must be positive and --strength non-negative".into());

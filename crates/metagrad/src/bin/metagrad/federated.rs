@@ -126,9 +126,10 @@ pub struct Args {
     /// The server's rule for FedAvg.
     #[arg(long, value_enum, default_value_t = ServerRule::Sgd)]
     server: ServerRule,
-    /// The server's rate (FedAvg; 1 with --server sgd is plain averaging).
-    #[arg(long, default_value_t = 1.0)]
-    server_lr: f64,
+    /// The server's rate (FedAvg; default 1 for sgd, which is plain averaging, and for
+    /// momentum; 0.01 for adam, whose steps are about this size per coordinate).
+    #[arg(long)]
+    server_lr: Option<f64>,
     /// How updates are combined.
     #[arg(long, value_enum, default_value_t = AggregationArg::Mean)]
     aggregation: AggregationArg,
@@ -256,11 +257,17 @@ fn check(args: &Args) -> CliResult<()> {
     if !(args.dropout >= 0.0 && args.dropout < 1.0) {
         return Err("--dropout must be in [0, 1)".into());
     }
-    if !(args.lr.is_finite() && args.lr > 0.0 && args.server_lr.is_finite() && args.server_lr > 0.0) {
+    if !(args.lr.is_finite() && args.lr > 0.0 && args.server_lr.is_none_or(|r| r.is_finite() && r > 0.0)) {
         return Err("--lr and --server-lr must be positive".into());
     }
-    if args.partition == Partition::Shards && 2 * args.clients > 60_000 {
-        return Err("--partition shards needs at most 30,000 clients".into());
+    if args.clients > 60_000 || (args.partition == Partition::Shards && 2 * args.clients > 60_000) {
+        return Err("--clients: MNIST's 60,000 training images give at most 60,000 clients (30,000 with shards)".into());
+    }
+    if args.algorithm == Algorithm::Consensus && args.clients > 1000 {
+        return Err("--algorithm consensus keeps one model per worker: at most 1,000 workers".into());
+    }
+    if !(args.proximal_mu.is_finite() && args.proximal_mu >= 0.0) {
+        return Err("--proximal-mu must be non-negative".into());
     }
     if args.algorithm == Algorithm::Consensus && args.topology == TopologyArg::Torus {
         let side = (args.clients as f64).sqrt().round() as usize;
@@ -339,7 +346,10 @@ pub fn run(args: Args) -> CliResult<()> {
             let distance = run.round(round);
             bar.inc(1);
             rounds = round;
-            if round % args.eval_every == 0 && record(round, &run.mean(), per_round * round as u64, Some(distance)) {
+            let last = round == args.rounds;
+            if (round % args.eval_every == 0 || last)
+                && record(round, &run.mean(), per_round * round as u64, Some(distance))
+            {
                 break;
             }
         }
@@ -360,9 +370,9 @@ pub fn run(args: Args) -> CliResult<()> {
         };
         if args.algorithm == Algorithm::Fedavg {
             server.optimizer = match args.server {
-                ServerRule::Sgd => ServerOptimizer::sgd(args.server_lr),
-                ServerRule::Momentum => ServerOptimizer::momentum(args.server_lr, 0.9),
-                ServerRule::Adam => ServerOptimizer::adam(args.server_lr),
+                ServerRule::Sgd => ServerOptimizer::sgd(args.server_lr.unwrap_or(1.0)),
+                ServerRule::Momentum => ServerOptimizer::momentum(args.server_lr.unwrap_or(1.0), 0.9),
+                ServerRule::Adam => ServerOptimizer::adam(args.server_lr.unwrap_or(0.01)),
             };
         }
         let mut transport = Simulated::new(&model, clients, args.seed);
@@ -377,13 +387,16 @@ pub fn run(args: Args) -> CliResult<()> {
             bar.inc(1);
             rounds = round;
             let traffic = transport.traffic();
-            if round % args.eval_every == 0 && record(round, &weights, traffic.sent + traffic.received, None) {
+            let last = round == args.rounds;
+            if (round % args.eval_every == 0 || last) && record(round, &weights, traffic.sent + traffic.received, None)
+            {
                 break;
             }
         }
     }
     bar.finish_and_clear();
-    let final_accuracy = curve.last().map_or_else(|| test_accuracy(&model, &weights, &test), |p| p.accuracy);
+    // The last round is always evaluated (or the run stopped at an evaluated round).
+    let final_accuracy = curve.last().map_or(f64::NAN, |p| p.accuracy);
     let wall = started.elapsed().as_secs_f64();
     match reached {
         Some(r) => println!("reached {:.1}% in {r} rounds ({wall:.0} s)", 100.0 * args.target),
