@@ -353,7 +353,6 @@ pub fn run(args: Args) -> CliResult<()> {
                 break;
             }
         }
-        weights = run.mean();
     } else {
         let mut server = match args.algorithm {
             Algorithm::Fedsgd => Server::fedsgd(args.lr, args.fraction),
