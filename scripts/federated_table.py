@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
-"""The federated-learning tables of docs/RESULTS.md from the runs of reproduce_federated.sh,
-and the decentralised-SGD figure (docs/figures/federated-consensus.png, with matplotlib if it
-is installed).
+"""The federated-learning tables of docs/RESULTS.md from the runs of reproduce_federated.sh
+(each run's own accuracy-per-round plot is in its directory).
 
 Usage: python3 scripts/federated_table.py RUNS_DIR
 """
@@ -27,12 +26,12 @@ for name, r in results.items():
     print(f"| {r['model']} | {r['partition']} | {r['algorithm']} | {e} | {b} | {r['lr']:g} | {to} "
           f"| {100 * r['final_accuracy']:.2f}% | {mb:.0f} | {r['wall_seconds']:.0f} s |")
 
-print("\n| topology | accuracy after 50 / 100 / 200 rounds | consensus distance after 50 / 200 | wall time |")
-print("|---|---|---|---|")
+print("\n| topology | partition | accuracy after 50 / 100 / 200 rounds | consensus distance after 50 / 200 | wall time |")
+print("|---|---|---|---|---|")
 for name, r in results.items():
     if r["algorithm"] != "consensus":
         continue
     at = {p["round"]: p for p in r["curve"]}
     acc = " / ".join(f"{100 * at[k]['accuracy']:.2f}%" if k in at else "-" for k in (50, 100, 200))
     dist = " / ".join(f"{at[k]['consensus_distance']:.2e}" if k in at else "-" for k in (50, 200))
-    print(f"| {r['topology']} | {acc} | {dist} | {r['wall_seconds']:.0f} s |")
+    print(f"| {r['topology']} | {r['partition']} | {acc} | {dist} | {r['wall_seconds']:.0f} s |")

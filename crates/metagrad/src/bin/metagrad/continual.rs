@@ -3,7 +3,7 @@
 //! accuracy curves.
 
 use crate::plot::{self, Series};
-use crate::training::{progress, report, CliResult, RunDir};
+use crate::training::{progress, report, value_name as name, CliResult, RunDir};
 use metagrad_algos::continual::{
     benchmarks, train_sequence, Config, Ewc, ExperienceReplay, GenerativeReplay, Joint, Lwf, Mas, Mlp, Naive, Scenario,
     Si, Strategy, Task, Vae,
@@ -243,7 +243,6 @@ pub fn run(args: Args) -> CliResult<()> {
     let mnist = Mnist::load(&args.data).map_err(|e| format!("cannot load MNIST from {}: {e}", args.data.display()))?;
     let tasks = tasks_of(&args, &mnist);
     let strength = args.strength.unwrap_or_else(|| default_strength(args.method, args.benchmark));
-    let name = |v: &dyn erased::Named| v.kebab();
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!("runs/{}-{}-{}", name(&args.benchmark), name(&scenario), name(&args.method)))
     });
@@ -327,17 +326,4 @@ pub fn run(args: Args) -> CliResult<()> {
     plot::lines(&dir.file("accuracy.png"), &title, "training steps", "test accuracy", &series, false)?;
     println!("wrote {}/results.json, accuracy_matrix.png and accuracy.png", out.display());
     Ok(())
-}
-
-/// Kebab-case names of the value enums, for paths and messages.
-mod erased {
-    pub trait Named {
-        fn kebab(&self) -> String;
-    }
-
-    impl<T: clap::ValueEnum> Named for T {
-        fn kebab(&self) -> String {
-            self.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string())
-        }
-    }
 }

@@ -3,7 +3,7 @@
 //! a graph; test accuracy per round, the round that reached the target, the bytes carried.
 
 use crate::plot::{self, Series};
-use crate::training::{progress, report, CliResult, RunDir};
+use crate::training::{progress, report, value_name as name, CliResult, RunDir};
 use metagrad_algos::federated::{
     Aggregation, Client, ClientTask, Consensus, Server, ServerOptimizer, Simulated, Topology, Transport,
 };
@@ -276,10 +276,6 @@ fn check(args: &Args) -> CliResult<()> {
         }
     }
     Ok(())
-}
-
-fn name<V: clap::ValueEnum>(v: &V) -> String {
-    v.to_possible_value().map_or_else(String::new, |p| p.get_name().to_string())
 }
 
 pub fn run(args: Args) -> CliResult<()> {

@@ -57,7 +57,7 @@ pub enum Method {
 
 impl Method {
     fn name(self) -> String {
-        clap::ValueEnum::to_possible_value(&self).map_or_else(String::new, |v| v.get_name().to_string())
+        crate::training::value_name(&self)
     }
 
     /// Methods that adapt by gradient steps at test time (the others ignore step counts).

@@ -40,7 +40,7 @@ pub enum Method {
 impl Method {
     /// The name as written on the command line.
     fn name(self) -> String {
-        clap::ValueEnum::to_possible_value(&self).map_or_else(String::new, |v| v.get_name().to_string())
+        crate::training::value_name(&self)
     }
 }
 

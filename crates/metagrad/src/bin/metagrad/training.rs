@@ -14,6 +14,12 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The command-line spelling of a value of `V` (`"split-mnist"`, `"fomaml"`), for paths
+/// and messages.
+pub fn value_name<V: clap::ValueEnum>(value: &V) -> String {
+    value.to_possible_value().map_or_else(String::new, |v| v.get_name().to_string())
+}
+
 /// A failure the user can act on: one line, no panic.
 pub type CliResult<T> = Result<T, String>;
 
