@@ -36,5 +36,5 @@ permuted=(--benchmark permuted-mnist)
 for method in naive joint replay lwf; do run "permuted-$method" "${permuted[@]}" --method "$method"; done
 for s in 1e2 1e3 1e4; do run "permuted-ewc-$s" "${permuted[@]}" --method ewc --strength "$s"; done
 for s in 1e2 1e3; do run "permuted-online-ewc-$s" "${permuted[@]}" --method online-ewc --strength "$s"; done
-for s in 0.1 1 10; do run "permuted-si-$s" "${permuted[@]}" --method si --strength "$s"; done
+for s in 0.1 1 10 100; do run "permuted-si-$s" "${permuted[@]}" --method si --strength "$s"; done
 for s in 0.1 1; do run "permuted-mas-$s" "${permuted[@]}" --method mas --strength "$s"; done
