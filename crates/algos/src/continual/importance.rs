@@ -14,7 +14,7 @@
 //!
 //! with `A` the layer's inputs `[n, in]` and `D` the gradient of `sum_n l_n` with respect to
 //! its outputs `[n, out]`: row `n` of `D` is `delta_n`, since no example's loss depends on
-//! another's output. [`Mlp`](super::Mlp) does that; any other [`Classifier`] gets the loop of
+//! another's output. [`Mlp`] does that; any other [`Classifier`] gets the loop of
 //! one backward pass per example (in parallel) by default.
 
 use super::head::{head_logits, head_positions};

@@ -16,7 +16,7 @@
 //! - a [`Transport`] carries weights out and updates back. [`Simulated`] runs the clients in
 //!   this process, in parallel with rayon, and can make clients drop out or send garbage; a
 //!   networked transport would implement the same trait, and nothing else would change;
-//! - [`aggregate`] combines the updates (weighted mean, coordinate-wise median, trimmed mean),
+//! - [`aggregate()`] combines the updates (weighted mean, coordinate-wise median, trimmed mean),
 //!   rejecting any that is not finite, with the reason;
 //! - [`Server`] runs rounds: samples the clients, exchanges, aggregates, steps.
 //!
