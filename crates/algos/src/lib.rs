@@ -19,5 +19,6 @@ pub mod continual;
 pub mod federated;
 pub mod labelled;
 pub mod meta;
+pub mod ssl;
 
 pub use labelled::Labelled;

@@ -7,7 +7,7 @@
 use metagrad_autodiff::check::{function, gradcheck, gradgradcheck, Tolerance};
 use metagrad_autodiff::{Tensor, Var};
 use metagrad_nn::layers::{
-    Activation, AvgPool2d, BatchNorm, Conv2d, Dropout, Embedding, LayerNorm, Linear, MaxPool2d, PRelu,
+    Activation, AvgPool2d, BatchNorm, Conv2d, Dropout, Embedding, GlobalAvgPool, LayerNorm, Linear, MaxPool2d, PRelu,
 };
 use metagrad_nn::loss::{self, Reduction, Targets};
 use metagrad_nn::{Context, Mode, Module, ParamVars, Params};
@@ -61,6 +61,16 @@ fn pooling() {
     check_module(&AvgPool2d { kernel: (3, 3), stride: (2, 2), padding: (1, 1) }, input(&[1, 2, 5, 5], 4), || {
         Context::train(Params::new(), 0)
     });
+    check_module(&GlobalAvgPool, input(&[2, 3, 3, 2], 5), || Context::train(Params::new(), 0));
+}
+
+#[test]
+fn global_average_pooling_is_the_mean_of_each_map() {
+    let x = Tensor::from_vec(&[1, 2, 2, 2], vec![1.0, 2.0, 3.0, 6.0, -1.0, -1.0, 0.0, 2.0]);
+    let tape = metagrad_autodiff::Tape::new();
+    let y = GlobalAvgPool.forward(&ParamVars::from_pairs(vec![]), tape.var(x), &mut Context::eval(Params::new()));
+    assert_eq!(y.shape(), vec![1, 2]);
+    assert_eq!(y.value().to_vec(), vec![3.0, 0.0]);
 }
 
 #[test]

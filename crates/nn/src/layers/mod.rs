@@ -18,6 +18,6 @@ pub use dropout::{Dropout, Embedding};
 pub use graph::{normalized_adjacency, Aggregation, GraphConv};
 pub use linear::Linear;
 pub use norm::{BatchNorm, LayerNorm};
-pub use pool::{AvgPool2d, Flatten, MaxPool2d};
+pub use pool::{AvgPool2d, Flatten, GlobalAvgPool, MaxPool2d};
 pub use recurrent::{CellKind, Recurrent, State};
 pub use spatial::{ConvTranspose2d, Residual, Upsample};

@@ -67,6 +67,22 @@ impl<T: Float> Module<T> for AvgPool2d {
     }
 }
 
+/// Global average pooling: the mean of every channel over its whole map,
+/// `[N, C, H, W] -> [N, C]` (Lin, Chen & Yan 2014), whatever `H` and `W` are.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GlobalAvgPool;
+
+impl<T: Float> Module<T> for GlobalAvgPool {
+    fn init(&self, _: &mut StdRng) -> Params<T> {
+        Params::new()
+    }
+    fn forward<'t>(&self, _: &ParamVars<'t, T>, x: Var<'t, T>, _: &mut Context<T>) -> Var<'t, T> {
+        let s = x.shape();
+        assert_eq!(s.len(), 4, "GlobalAvgPool: input of shape {s:?} is not [N, C, H, W]");
+        x.mean_axes(&[2, 3], false)
+    }
+}
+
 /// Flattens all axes after the first: `[N, ...] -> [N, prod(...)]`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Flatten;

@@ -23,7 +23,7 @@ use metagrad_nn::{Module, Params, Sequential};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Few-shot methods.
@@ -277,29 +277,31 @@ fn check(args: &Args) -> CliResult<()> {
     if args.eval && args.resume {
         return Err("--eval and --resume do not go together".into());
     }
-    if !args.data.is_dir() {
-        return Err(format!("--data {} is not a directory", args.data.display()));
-    }
-    for set in ["images_background", "images_evaluation"] {
-        if !args.data.join(set).is_dir() {
-            return Err(format!(
-                "--data {}: no {set}/ folder (unpack Omniglot's images_background.zip and images_evaluation.zip there)",
-                args.data.display()
-            ));
-        }
-    }
     Ok(())
 }
 
-/// The training and test classes: 1,200 random characters and the rest, with rotations.
-fn load(args: &Args) -> CliResult<(ClassDataset, ClassDataset)> {
-    let cache = args.cache.clone().unwrap_or_else(|| std::env::temp_dir().join("metagrad-omniglot-28.bin"));
-    let omniglot = Omniglot::load(&args.data, Some(&cache)).map_err(|e| e.to_string())?;
+/// The Omniglot training and test classes of the few-shot protocol: 1,200 random
+/// characters and the rest, with rotations as classes. The decoded images are cached at
+/// `cache` (default: the system's temporary directory).
+pub fn load_omniglot(data: &Path, cache: Option<&Path>) -> CliResult<(ClassDataset, ClassDataset)> {
+    if !data.is_dir() {
+        return Err(format!("--data {} is not a directory", data.display()));
+    }
+    for set in ["images_background", "images_evaluation"] {
+        if !data.join(set).is_dir() {
+            return Err(format!(
+                "--data {}: no {set}/ folder (unpack Omniglot's images_background.zip and images_evaluation.zip there)",
+                data.display()
+            ));
+        }
+    }
+    let cache = cache.map_or_else(|| std::env::temp_dir().join("metagrad-omniglot-28.bin"), Path::to_path_buf);
+    let omniglot = Omniglot::load(data, Some(&cache)).map_err(|e| e.to_string())?;
     let (train, test) = omniglot.random_split(1200, 0);
     if test.is_empty() {
         return Err(format!(
             "--data {}: {} characters, the protocol needs more than 1200",
-            args.data.display(),
+            data.display(),
             train.len()
         ));
     }
@@ -366,7 +368,7 @@ pub fn run(args: Args) -> CliResult<()> {
         rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().map_err(|e| e.to_string())?;
     }
     let loading = Instant::now();
-    let (train, test) = load(&args)?;
+    let (train, test) = load_omniglot(&args.data, args.cache.as_deref())?;
     if args.train_ways.unwrap_or(args.ways) > train.classes.len() || args.ways > test.classes.len() {
         return Err(format!("--ways or --train-ways exceeds the {} training classes", train.classes.len()));
     }

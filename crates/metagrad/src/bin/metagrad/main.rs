@@ -7,6 +7,7 @@
 //! metagrad fewshot --method maml --dataset omniglot --data ../shared/data/omniglot --ways 5 --shots 1
 //! metagrad continual --benchmark split-mnist --scenario class --method replay --data ../shared/data/mnist
 //! metagrad federated --algorithm fedavg --model cnn --partition shards --epochs 5 --batch-size 10 --data ../shared/data/mnist
+//! metagrad ssl --method simclr --dataset mnist --data ../shared/data/mnist
 //! ```
 //!
 //! Bad arguments or paths end in a one-line error and a non-zero exit status, never a panic.
@@ -16,6 +17,7 @@ mod federated;
 mod fewshot;
 mod plot;
 mod sinusoid;
+mod ssl;
 mod training;
 
 use clap::{Parser, Subcommand};
@@ -67,6 +69,9 @@ enum Command {
     Continual(continual::Args),
     /// Federated learning on MNIST split across clients: FedSGD, FedAvg, decentralised SGD.
     Federated(federated::Args),
+    /// Self-supervised representation learning on MNIST or Omniglot, judged by a linear probe,
+    /// k-NN or one-shot nearest neighbour.
+    Ssl(ssl::Args),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +82,7 @@ fn main() -> ExitCode {
         Command::Fewshot(args) => fewshot::run(args),
         Command::Continual(args) => continual::run(args),
         Command::Federated(args) => federated::run(args),
+        Command::Ssl(args) => ssl::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

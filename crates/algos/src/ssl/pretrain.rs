@@ -1,0 +1,142 @@
+//! The one training loop every method runs: sample a batch, ask the method for its loss (plus
+//! the optional centroid term), take an Adam step, let the method react (BYOL's average).
+
+use super::{centroid_loss, stream, Augment, Method, Step, ENCODER, HEAD};
+use crate::Labelled;
+use metagrad_autodiff::{Float, Tape};
+use metagrad_nn::optim::{Adam, Optimizer};
+use metagrad_nn::{Context, Module, Params};
+use rand::Rng;
+use std::fmt;
+
+/// How long and how to train.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Optimiser steps.
+    pub steps: usize,
+    /// Images per step (each method makes its views of them).
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// Decoupled weight decay (AdamW); 0 for plain Adam.
+    pub weight_decay: f64,
+    /// The weight of [`centroid_loss`] on the method's embeddings; 0 for none.
+    pub centroid_weight: f64,
+    /// The seed of initialisation, batches and views.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { steps: 500, batch_size: 128, learning_rate: 1e-3, weight_decay: 1e-5, centroid_weight: 0.0, seed: 0 }
+    }
+}
+
+/// What a progress callback sees after each step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    /// Steps done.
+    pub step: usize,
+    /// This step's loss (before the update).
+    pub loss: f64,
+}
+
+/// A trained encoder and heads.
+#[derive(Clone, Debug)]
+pub struct Pretrained<T: Float> {
+    /// All parameters: `"encoder.…"` and `"head.…"`.
+    pub params: Params<T>,
+    /// Batch-norm running statistics, named like the parameters.
+    pub state: Params<T>,
+    /// The loss of every step.
+    pub losses: Vec<f64>,
+}
+
+impl<T: Float> Pretrained<T> {
+    /// The encoder's parameters and running statistics, named relative to the encoder.
+    pub fn encoder(&self) -> (Params<T>, Params<T>) {
+        let strip =
+            |all: &Params<T>| {
+                Params::from_pairs(all.iter().filter_map(|(n, v)| {
+                    n.strip_prefix(&format!("{ENCODER}.")).map(|rest| (rest.to_string(), v.clone()))
+                }))
+            };
+        (strip(&self.params), strip(&self.state))
+    }
+}
+
+/// Training stopped because the loss stopped being a number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diverged {
+    /// The step whose loss was not finite.
+    pub step: usize,
+    /// That loss.
+    pub loss: f64,
+}
+
+impl fmt::Display for Diverged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the loss became {} at step {}; try a smaller learning rate", self.loss, self.step)
+    }
+}
+
+impl std::error::Error for Diverged {}
+
+/// Fresh parameters for `encoder` and the method's heads, and their initial running
+/// statistics.
+pub fn initial<T: Float>(encoder: &dyn Module<T>, method: &dyn Method<T>, seed: u64) -> (Params<T>, Params<T>) {
+    let mut rng = stream(seed, u64::MAX);
+    let (mut params, mut state) = (Params::new(), Params::new());
+    params.extend_prefixed(ENCODER, encoder.init(&mut rng));
+    state.extend_prefixed(ENCODER, encoder.init_state());
+    for (name, head) in method.heads() {
+        params.extend_prefixed(&format!("{HEAD}.{name}"), head.init(&mut rng));
+        state.extend_prefixed(&format!("{HEAD}.{name}"), head.init_state());
+    }
+    (params, state)
+}
+
+/// Trains `encoder` with `method` on `data` (images `[n, c, h, w]`), calling `progress` after
+/// every step.
+///
+/// # Errors
+/// [`Diverged`] if a loss is not finite (the parameters are not updated with it).
+///
+/// # Panics
+/// If `data` is empty or `config.batch_size` is 0.
+pub fn pretrain<T: Float>(
+    encoder: &dyn Module<T>,
+    method: &mut dyn Method<T>,
+    data: &Labelled<T>,
+    augment: &Augment,
+    config: &Config,
+    mut progress: impl FnMut(Progress),
+) -> Result<Pretrained<T>, Diverged> {
+    assert!(!data.is_empty() && config.batch_size > 0, "pretrain: needs examples and a batch size above 0");
+    let (mut params, state) = initial(encoder, method, config.seed);
+    method.begin(&params);
+    let mut ctx = Context::train(state, config.seed);
+    let mut optimizer: Adam<T> = Adam::adamw(config.learning_rate, config.weight_decay);
+    let mut losses = Vec::with_capacity(config.steps);
+    for step in 0..config.steps {
+        let mut rng = stream(config.seed, step as u64);
+        let batch = data.sample(config.batch_size, &mut rng);
+        let tape = Tape::new();
+        let vars = params.on(&tape);
+        let objective = method.objective(encoder, &vars, &Step { batch: &batch, augment, seed: rng.gen() }, &mut ctx);
+        let loss = match (&objective.embeddings, config.centroid_weight) {
+            (Some((z, groups)), w) if w > 0.0 => objective.loss + centroid_loss(*z, groups) * T::of(w),
+            _ => objective.loss,
+        };
+        let value = loss.item().to_f64().unwrap_or(f64::NAN);
+        if !value.is_finite() {
+            return Err(Diverged { step, loss: value });
+        }
+        let grads = vars.grad(loss);
+        optimizer.step(&mut params, &grads);
+        method.after_step(&params);
+        losses.push(value);
+        progress(Progress { step: step + 1, loss: value });
+    }
+    Ok(Pretrained { params, state: ctx.state, losses })
+}

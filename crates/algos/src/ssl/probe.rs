@@ -1,0 +1,179 @@
+//! Judging a representation: a linear probe and k-nearest-neighbour accuracy on frozen
+//! features.
+//!
+//! - **Linear probe** (the protocol of SimCLR, BYOL and Barlow Twins): the encoder is frozen,
+//!   its features are standardised with the training set's mean and deviation, and a softmax
+//!   regression `y = softmax(W h + b)` is fitted with Adam on the labelled training examples;
+//!   the score is its test accuracy.
+//! - **k-NN** (as in Wu et al. 2018): each test example takes the majority class of its `k`
+//!   nearest training examples by cosine similarity (ties go to the class with the larger
+//!   summed similarity).
+
+use crate::Labelled;
+use metagrad_autodiff::{Float, Tape, Tensor};
+use metagrad_nn::layers::Linear;
+use metagrad_nn::loss::{accuracy, cross_entropy, Reduction, Targets};
+use metagrad_nn::optim::{Adam, Optimizer};
+use metagrad_nn::{Context, Module, Params};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rayon::prelude::*;
+
+/// The encoder's features of `images` (`[n, …]`) in evaluation mode (running statistics of
+/// `state`), computed `chunk` images at a time: `[n, features]`.
+pub fn features<T: Float>(
+    encoder: &dyn Module<T>,
+    params: &Params<T>,
+    state: &Params<T>,
+    images: &Tensor<T>,
+    chunk: usize,
+) -> Tensor<T> {
+    let all = Labelled::new(images.clone(), vec![0; images.shape()[0]]);
+    let mut rows = Vec::new();
+    let mut width = 0;
+    for start in (0..all.len()).step_by(chunk.max(1)) {
+        let indices: Vec<usize> = (start..(start + chunk.max(1)).min(all.len())).collect();
+        let tape = Tape::new();
+        let p = params.on(&tape);
+        let mut ctx = Context::eval(state.clone());
+        let out = tape.no_grad(|| encoder.forward(&p, tape.constant(all.select(&indices).inputs), &mut ctx).value());
+        width = out.shape()[1..].iter().product();
+        rows.extend(out.to_vec());
+    }
+    Tensor::from_vec(&[all.len(), width], rows)
+}
+
+/// How the linear probe is fitted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeConfig {
+    /// Passes over the labelled examples.
+    pub epochs: usize,
+    /// Examples per Adam step.
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f64,
+    /// L2 weight decay on the classifier.
+    pub weight_decay: f64,
+    /// The seed of the classifier's initialisation and the batch order.
+    pub seed: u64,
+}
+
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        ProbeConfig { epochs: 30, batch_size: 256, learning_rate: 1e-3, weight_decay: 1e-4, seed: 0 }
+    }
+}
+
+/// Per-column mean and standard deviation of `x` (`[n, d]`).
+fn column_moments(x: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = (x.len() / d.max(1)).max(1) as f64;
+    let mut mean = vec![0f64; d];
+    let mut square = vec![0f64; d];
+    for row in x.chunks(d) {
+        for (j, &v) in row.iter().enumerate() {
+            mean[j] += f64::from(v);
+            square[j] += f64::from(v) * f64::from(v);
+        }
+    }
+    let std =
+        mean.iter().zip(&square).map(|(m, s)| ((s / n - (m / n).powi(2)).max(0.0).sqrt() + 1e-6) as f32).collect();
+    (mean.iter().map(|m| (m / n) as f32).collect(), std)
+}
+
+fn standardize(x: &Tensor<f32>, mean: &[f32], std: &[f32]) -> Tensor<f32> {
+    let d = mean.len();
+    let values = x
+        .to_vec()
+        .chunks(d)
+        .flat_map(|row| row.iter().enumerate().map(|(j, v)| (v - mean[j]) / std[j]).collect::<Vec<_>>())
+        .collect();
+    Tensor::from_vec(x.shape(), values)
+}
+
+/// Fits a softmax regression on `train` features (`[n, d]`, with labels in `0..classes`) and
+/// returns its accuracy on `test`.
+///
+/// # Panics
+/// If `train` is empty or a label is not below `classes`.
+pub fn linear_probe(train: &Labelled<f32>, test: &Labelled<f32>, classes: usize, config: &ProbeConfig) -> f64 {
+    assert!(!train.is_empty(), "linear_probe: no training examples");
+    let d = train.inputs.shape()[1];
+    let (mean, std) = column_moments(&train.inputs.to_vec(), d);
+    let train = Labelled::new(standardize(&train.inputs, &mean, &std), train.labels.clone());
+    let test = Labelled::new(standardize(&test.inputs, &mean, &std), test.labels.clone());
+    let head = Linear::new(d, classes);
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut params: Params<f32> = head.init(&mut rng);
+    let mut optimizer = Adam::adamw(config.learning_rate, config.weight_decay);
+    for _ in 0..config.epochs {
+        for batch in train.epoch(Some(config.batch_size), &mut rng) {
+            let tape = Tape::new();
+            let p = params.on(&tape);
+            let logits = head.forward(&p, tape.constant(batch.inputs), &mut Context::eval(Params::new()));
+            let grads = p.grad(cross_entropy(logits, Targets::Classes(&batch.labels), 0.0, Reduction::Mean));
+            optimizer.step(&mut params, &grads);
+        }
+    }
+    let tape = Tape::new();
+    let p = params.on(&tape);
+    let logits = tape
+        .no_grad(|| head.forward(&p, tape.constant(test.inputs.clone()), &mut Context::eval(Params::new())).value());
+    accuracy(&logits, &test.labels)
+}
+
+/// The accuracy of a `k`-nearest-neighbour vote by cosine similarity: each row of `queries`
+/// against the rows of `bank` (both `[n, d]` features).
+///
+/// # Panics
+/// If `bank` is empty, `k` is 0, or the feature sizes differ.
+pub fn knn_accuracy(bank: &Labelled<f32>, queries: &Labelled<f32>, classes: usize, k: usize) -> f64 {
+    assert!(!bank.is_empty() && k > 0, "knn_accuracy: needs a bank and k above 0");
+    let d = bank.inputs.shape()[1];
+    assert_eq!(queries.inputs.shape()[1], d, "knn_accuracy: features of different sizes");
+    let unit = |x: &Tensor<f32>| {
+        let values = x.to_vec();
+        let rows: Vec<f32> = values
+            .chunks(d)
+            .flat_map(|row| {
+                let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                row.iter().map(move |v| v / norm).collect::<Vec<_>>()
+            })
+            .collect();
+        Tensor::from_vec(x.shape(), rows)
+    };
+    let (bank_unit, query_unit) = (unit(&bank.inputs), unit(&queries.inputs));
+    let chunk = 256;
+    let correct: usize = (0..queries.len())
+        .step_by(chunk)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|start| {
+            let rows: Vec<usize> = (start..(start + chunk).min(queries.len())).collect();
+            let block = Labelled::new(query_unit.clone(), queries.labels.clone()).select(&rows);
+            let tape = Tape::new();
+            let similarity = tape
+                .no_grad(|| tape.constant(block.inputs).matmul(tape.constant(bank_unit.clone()).t()).value())
+                .to_vec();
+            let m = bank.len();
+            rows.iter()
+                .enumerate()
+                .filter(|(r, &q)| {
+                    let row = &similarity[r * m..(r + 1) * m];
+                    let mut order: Vec<usize> = (0..m).collect();
+                    let k = k.min(m);
+                    order.select_nth_unstable_by(k - 1, |a, b| row[*b].total_cmp(&row[*a]));
+                    let mut votes = vec![(0usize, 0f32); classes];
+                    for &j in &order[..k] {
+                        votes[bank.labels[j]].0 += 1;
+                        votes[bank.labels[j]].1 += row[j];
+                    }
+                    let best = (0..classes)
+                        .max_by(|&a, &b| votes[a].0.cmp(&votes[b].0).then(votes[a].1.total_cmp(&votes[b].1)))
+                        .expect("classes > 0");
+                    best == queries.labels[q]
+                })
+                .count()
+        })
+        .sum();
+    correct as f64 / queries.len().max(1) as f64
+}

@@ -1,0 +1,173 @@
+//! The self-supervised methods on a small synthetic image task: every one of them makes a
+//! linear probe read the classes better than it can from the same encoder untrained (seeded,
+//! a fixed margin asserted). Also: BYOL's target gets no gradient and follows its average,
+//! and views do not depend on the thread count.
+
+use metagrad_algos::ssl::probe::{features, linear_probe, ProbeConfig};
+use metagrad_algos::ssl::{
+    pretrain, Augment, BarlowTwins, Byol, Config, Contrastive, Jigsaw, Method, Mining, Positives, Rotation, SimClr,
+    Supervised, TripletNet,
+};
+use metagrad_algos::Labelled;
+use metagrad_autodiff::{Tape, Tensor};
+use metagrad_nn::layers::{Activation, BatchNorm, Conv2d, GlobalAvgPool, MaxPool2d};
+use metagrad_nn::{Params, Sequential};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Normal};
+
+const SIDE: usize = 8;
+const CLASSES: usize = 4;
+const FEATURES: usize = 16;
+/// The side of a template.
+const T: usize = 6;
+
+/// `conv 3x3 (8) -> BN -> ReLU -> pool -> conv 3x3 (16) -> BN -> ReLU -> pool -> average`:
+/// `[n, 1, 8, 8] -> [n, 16]`, and 4x4 jigsaw tiles alike.
+fn encoder() -> Sequential<f32> {
+    Sequential::default()
+        .push(Conv2d::new(1, 8, 3, 1))
+        .push(BatchNorm::new(8))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(Conv2d::new(8, FEATURES, 3, 1))
+        .push(BatchNorm::new(FEATURES))
+        .push(Activation::Relu)
+        .push(MaxPool2d::new(2))
+        .push(GlobalAvgPool)
+}
+
+/// Four 6x6 letter-like templates (L, T, F, C: none a rotation of another, none symmetric
+/// under a quarter turn), each placed at a random position of an 8x8 canvas with a random
+/// intensity, under weak Gaussian noise: the class is the letter, wherever it is.
+fn shapes(count: usize, seed: u64) -> Labelled<f32> {
+    let stroke = |on: fn(usize, usize) -> bool| -> Vec<f32> {
+        (0..T * T).map(|k| if on(k / T, k % T) { 1.0 } else { 0.0 }).collect()
+    };
+    let templates = [
+        stroke(|y, x| x == 0 || y == 5),
+        stroke(|y, x| y == 0 || x == 2),
+        stroke(|y, x| x == 0 || y == 0 || (y == 2 && x <= 3)),
+        stroke(|y, x| y == 0 || y == 5 || x == 0),
+    ];
+    let mut rng = StdRng::seed_from_u64(seed);
+    let noise = Normal::new(0.0f32, 0.05).expect("valid");
+    let mut pixels = Vec::with_capacity(count * SIDE * SIDE);
+    let mut labels = Vec::with_capacity(count);
+    for _ in 0..count {
+        let class = rng.gen_range(0..CLASSES);
+        let (dy, dx, gain) = (rng.gen_range(0..=SIDE - T), rng.gen_range(0..=SIDE - T), rng.gen_range(0.6f32..1.4));
+        let mut image: Vec<f32> = (0..SIDE * SIDE).map(|_| noise.sample(&mut rng)).collect();
+        for y in 0..T {
+            for x in 0..T {
+                image[(y + dy) * SIDE + x + dx] += gain * templates[class][y * T + x];
+            }
+        }
+        pixels.extend(image);
+        labels.push(class);
+    }
+    Labelled::new(Tensor::from_vec(&[count, 1, SIDE, SIDE], pixels), labels)
+}
+
+/// Views for the synthetic task: shifts, a little rotation and noise.
+fn views() -> Augment {
+    Augment { max_translation: 0.3, max_rotation_degrees: 10.0, noise_std: 0.2, ..Augment::none() }
+}
+
+/// Linear-probe accuracy on held-out images of features from `params`/`state`, with 12
+/// labelled examples per class on average.
+fn probe(params: &Params<f32>, state: &Params<f32>, train: &Labelled<f32>, test: &Labelled<f32>) -> f64 {
+    let net = encoder();
+    let labelled = train.select(&(0..48).collect::<Vec<_>>());
+    let f_train = Labelled::new(features(&net, params, state, &labelled.inputs, 256), labelled.labels);
+    let f_test = Labelled::new(features(&net, params, state, &test.inputs, 256), test.labels.clone());
+    linear_probe(&f_train, &f_test, CLASSES, &ProbeConfig { epochs: 200, batch_size: 48, ..ProbeConfig::default() })
+}
+
+/// Probe accuracy of the untrained encoder and of the encoder after `steps` of `method`.
+fn before_and_after(method: &mut dyn Method<f32>, steps: usize, centroid_weight: f64) -> (f64, f64) {
+    let (train, test) = (shapes(512, 1), shapes(400, 2));
+    let config = Config { steps, batch_size: 32, learning_rate: 3e-3, centroid_weight, seed: 7, ..Config::default() };
+    let untrained = pretrain(&encoder(), method, &train, &views(), &Config { steps: 0, ..config.clone() }, |_| {})
+        .expect("no steps, no divergence");
+    let (p0, s0) = untrained.encoder();
+    let trained = pretrain(&encoder(), method, &train, &views(), &config, |_| {}).expect("the loss stays finite");
+    let (p1, s1) = trained.encoder();
+    let l = &trained.losses;
+    println!("loss {:.4} -> {:.4}", l[..10].iter().sum::<f64>() / 10.0, l[l.len() - 10..].iter().sum::<f64>() / 10.0);
+    (probe(&p0, &s0, &train, &test), probe(&p1, &s1, &train, &test))
+}
+
+fn assert_learns(method: &mut dyn Method<f32>, steps: usize, centroid_weight: f64, margin: f64) {
+    let name = method.name();
+    let (before, after) = before_and_after(method, steps, centroid_weight);
+    println!("{name}: probe {:.1}% untrained, {:.1}% trained", 100.0 * before, 100.0 * after);
+    assert!(after >= before + margin, "{name}: probe {before:.3} untrained, {after:.3} after training");
+}
+
+#[test]
+fn every_method_improves_the_linear_probe_over_the_untrained_encoder() {
+    // Measured (probe accuracy untrained -> trained, 400 test images): supervised 67.5 -> 97.0,
+    // SimCLR 84.2, BYOL 81.2, Barlow Twins 95.2, contrastive 88.0 (80.8 with the centroid
+    // term), semi-hard triplet 95.0, rotation 87.5, jigsaw 78.5. Batch-hard triplets from
+    // scratch collapsed here (58.5), as src/ssl/triplet.rs explains; they are not asserted.
+    let margin = 0.10;
+    assert_learns(&mut Supervised::new(FEATURES, CLASSES), 1000, 0.0, margin);
+    assert_learns(&mut SimClr::new(FEATURES, 32, 16, 0.2), 1000, 0.0, margin);
+    assert_learns(&mut Byol::new(FEATURES, 32, 16, 0.95), 1000, 0.0, margin);
+    assert_learns(&mut BarlowTwins::new(FEATURES, 32, 16, 1.0 / 16.0), 1000, 0.0, margin);
+    assert_learns(&mut Contrastive { positives: Positives::Views, margin: 1.0 }, 1000, 0.0, margin);
+    let mut triplet = TripletNet { positives: Positives::Views, margin: 0.5, mining: Mining::SemiHard };
+    assert_learns(&mut triplet, 1000, 0.0, margin);
+    assert_learns(&mut Contrastive { positives: Positives::Views, margin: 1.0 }, 1000, 0.5, margin);
+    assert_learns(&mut Rotation::new(FEATURES), 1000, 0.0, margin);
+    assert_learns(&mut Jigsaw::new(FEATURES, 32), 1000, 0.0, margin);
+}
+
+#[test]
+fn byol_target_gets_no_gradient_and_follows_its_moving_average() {
+    let net = encoder();
+    let mut byol = Byol::<f32>::new(FEATURES, 8, 4, 0.9);
+    let data = shapes(8, 3);
+    // No steps: the initial parameters, and `begin` has set the target to them.
+    let params = pretrain(&net, &mut byol, &data, &views(), &Config { steps: 0, ..Config::default() }, |_| {})
+        .expect("no steps")
+        .params;
+    let tape = Tape::new();
+    let (online, target) = (params.on(&tape), byol.target.on(&tape));
+    let views = Tensor::from_vec(&[16, 1, SIDE, SIDE], data.inputs.to_vec().repeat(2));
+    let (loss, _) =
+        byol.loss_with_target(&net, &online, &target, views, &mut metagrad_nn::Context::train(Params::new(), 0));
+    let target_grads = tape.grad(loss, &target.vars());
+    assert!(target_grads.iter().all(|g| g.to_vec().iter().all(|v| *v == 0.0)), "the target got a gradient");
+    let online_grads = online.grad(loss);
+    assert!(online_grads.l2_norm() > 0.0, "the online network gets a gradient");
+
+    // After a step, xi <- 0.9 xi + 0.1 theta for every target parameter.
+    let moved = params.map(|t| t.map(|v| v + 1.0));
+    let before = byol.target.clone();
+    byol.after_step(&moved);
+    for (name, xi) in byol.target.iter() {
+        let want = before.get(name).unwrap().zip_map(moved.get(name).unwrap(), |x, t| 0.9 * x + 0.1 * t);
+        assert!(xi.max_abs_diff(&want) < 1e-6, "{name}");
+    }
+    assert!(byol.target.names().all(|n| !n.contains("predictor")), "the target has no predictor");
+}
+
+#[test]
+fn views_are_identical_at_one_and_two_threads() {
+    let images = shapes(64, 5).inputs;
+    let augment = Augment::for_small_images();
+    let at = |threads| {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| augment.apply(&images, 11))
+    };
+    assert_eq!(at(1).to_vec(), at(2).to_vec());
+}
+
+#[test]
+fn a_diverging_run_stops_with_the_step_it_diverged_at() {
+    let mut simclr = SimClr::<f32>::new(FEATURES, 8, 4, 0.2);
+    let config = Config { steps: 5, batch_size: 8, learning_rate: f64::INFINITY, ..Config::default() };
+    let error = pretrain(&encoder(), &mut simclr, &shapes(16, 6), &views(), &config, |_| {}).unwrap_err();
+    assert!(error.step >= 1 && error.step < 5, "{error}");
+}
