@@ -10,6 +10,10 @@
 //! - [`continual`]: continual learning — naive and joint training, EWC and online EWC, MAS,
 //!   SI, experience replay, deep generative replay and learning without forgetting, all
 //!   driven by one training loop over a task sequence, with the accuracy-matrix metrics.
+//! - [`ssl`]: self-supervised and metric representation learning — margin contrastive
+//!   (siamese), triplet with mining, SimCLR, BYOL, Barlow Twins, centroid regularisation,
+//!   rotation and jigsaw pretext tasks, on seeded augmentations, with linear-probe and k-NN
+//!   evaluation, all driven by one pretraining loop.
 //! - [`federated`]: federated learning — FedSGD, FedAvg (with FedProx, FedAvgM and FedAdam as
 //!   options), robust aggregation, dropped and faulty clients, and decentralised consensus SGD
 //!   on ring, torus, random regular and complete graphs, behind a transport trait.

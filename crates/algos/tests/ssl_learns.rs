@@ -3,10 +3,10 @@
 //! a fixed margin asserted). Also: BYOL's target gets no gradient and follows its average,
 //! and views do not depend on the thread count.
 
-use metagrad_algos::ssl::probe::{features, linear_probe, ProbeConfig};
+use metagrad_algos::ssl::probe::{features, knn_accuracy, linear_probe, ProbeConfig};
 use metagrad_algos::ssl::{
-    pretrain, Augment, BarlowTwins, Byol, Config, Contrastive, Jigsaw, Method, Mining, Positives, Rotation, SimClr,
-    Supervised, TripletNet,
+    pretrain, rotate_quarter_turns, Augment, BarlowTwins, Byol, Config, Contrastive, Jigsaw, Method, Rotation,
+    SimClr, Supervised, TripletNet,
 };
 use metagrad_algos::Labelled;
 use metagrad_autodiff::{Tape, Tensor};
@@ -105,23 +105,105 @@ fn assert_learns(method: &mut dyn Method<f32>, steps: usize, centroid_weight: f6
     assert!(after >= before + margin, "{name}: probe {before:.3} untrained, {after:.3} after training");
 }
 
+// One test per method, so that one failure does not hide the others. Measured (probe
+// accuracy untrained -> trained, 400 test images): supervised 67.5 -> 98.2, SimCLR 98.0,
+// BYOL 81.0, Barlow Twins 88.8, contrastive 87.5 (83.5 with the centroid term), semi-hard
+// triplet 96.5, rotation 80.8, jigsaw 89.5. Batch-hard triplets collapsed on this task
+// (61.3 with Euclidean distances, 58.5 with squared ones; see src/ssl/triplet.rs) and are
+// not asserted.
+const MARGIN: f64 = 0.10;
+
 #[test]
-fn every_method_improves_the_linear_probe_over_the_untrained_encoder() {
-    // Measured (probe accuracy untrained -> trained, 400 test images): supervised 67.5 -> 97.0,
-    // SimCLR 84.2, BYOL 81.2, Barlow Twins 95.2, contrastive 88.0 (80.8 with the centroid
-    // term), semi-hard triplet 95.0, rotation 87.5, jigsaw 78.5. Batch-hard triplets from
-    // scratch collapsed here (58.5), as src/ssl/triplet.rs explains; they are not asserted.
-    let margin = 0.10;
-    assert_learns(&mut Supervised::new(FEATURES, CLASSES), 1000, 0.0, margin);
-    assert_learns(&mut SimClr::new(FEATURES, 32, 16, 0.2), 1000, 0.0, margin);
-    assert_learns(&mut Byol::new(FEATURES, 32, 16, 0.95), 1000, 0.0, margin);
-    assert_learns(&mut BarlowTwins::new(FEATURES, 32, 16, 1.0 / 16.0), 1000, 0.0, margin);
-    assert_learns(&mut Contrastive { positives: Positives::Views, margin: 1.0 }, 1000, 0.0, margin);
-    let mut triplet = TripletNet { positives: Positives::Views, margin: 0.5, mining: Mining::SemiHard };
-    assert_learns(&mut triplet, 1000, 0.0, margin);
-    assert_learns(&mut Contrastive { positives: Positives::Views, margin: 1.0 }, 1000, 0.5, margin);
-    assert_learns(&mut Rotation::new(FEATURES), 1000, 0.0, margin);
-    assert_learns(&mut Jigsaw::new(FEATURES, 32), 1000, 0.0, margin);
+fn supervised_learns() {
+    assert_learns(&mut Supervised::new(FEATURES, CLASSES), 1000, 0.0, MARGIN);
+}
+
+#[test]
+fn simclr_learns() {
+    assert_learns(&mut SimClr::new(FEATURES, 32, 16, 0.2), 1000, 0.0, MARGIN);
+}
+
+#[test]
+fn byol_learns() {
+    assert_learns(&mut Byol::new(FEATURES, 32, 16, 0.95), 1000, 0.0, MARGIN);
+}
+
+#[test]
+fn barlow_twins_learns() {
+    assert_learns(&mut BarlowTwins::new(FEATURES, 32, 16, 1.0 / 16.0), 1000, 0.0, MARGIN);
+}
+
+#[test]
+fn contrastive_learns_alone_and_with_the_centroid_term() {
+    assert_learns(&mut Contrastive::default(), 1000, 0.0, MARGIN);
+    assert_learns(&mut Contrastive::default(), 1000, 0.5, MARGIN);
+}
+
+#[test]
+fn triplets_learn_with_semi_hard_mining() {
+    assert_learns(&mut TripletNet::default(), 1000, 0.0, MARGIN);
+}
+
+#[test]
+fn rotation_prediction_learns() {
+    assert_learns(&mut Rotation::new(FEATURES), 1000, 0.0, MARGIN);
+}
+
+#[test]
+fn jigsaw_learns() {
+    assert_learns(&mut Jigsaw::new(FEATURES, 32), 1000, 0.0, MARGIN);
+}
+
+#[test]
+fn quarter_turns_match_the_episode_sampler_and_four_are_the_identity() {
+    let images = shapes(3, 8).inputs;
+    assert_eq!(
+        rotate_quarter_turns(&rotate_quarter_turns(&rotate_quarter_turns(&rotate_quarter_turns(&images, 1), 1), 1), 1)
+            .to_vec(),
+        images.to_vec()
+    );
+    let first = ndarray::Array2::from_shape_vec((SIDE, SIDE), images.to_vec()[..SIDE * SIDE].to_vec()).unwrap();
+    for turns in 0..4u8 {
+        let ours = rotate_quarter_turns(&images, usize::from(turns)).to_vec();
+        assert_eq!(ours[..SIDE * SIDE], metagrad_data::episodes::rotate(first.view(), turns)[..], "{turns} turns");
+    }
+}
+
+#[test]
+fn jigsaw_tiles_put_back_by_their_permutation_give_the_image() {
+    let images = shapes(5, 9).inputs;
+    let (tiles, labels) = Jigsaw::<f32>::shuffled_tiles(&images, 3);
+    assert_eq!(tiles.shape(), &[20, 1, SIDE / 2, SIDE / 2]);
+    assert!(labels.iter().any(|&l| l != labels[0]), "permutations vary: {labels:?}");
+    let (t, half) = (tiles.to_vec(), SIDE / 2);
+    let source = images.to_vec();
+    let orders = Jigsaw::<f32>::permutations();
+    for (i, &label) in labels.iter().enumerate() {
+        for (slot, &tile) in orders[label].iter().enumerate() {
+            for y in 0..half {
+                for x in 0..half {
+                    let from = i * SIDE * SIDE + ((tile / 2) * half + y) * SIDE + (tile % 2) * half + x;
+                    assert_eq!(t[((i * 4 + slot) * half + y) * half + x], source[from]);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn knn_and_linear_probe_on_separable_points() {
+    // Two classes on either side of the plane x = 0 (cosine similarity sees the angle).
+    let points = |xs: &[[f32; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.iter().flatten().copied().collect());
+    let bank = Labelled::new(points(&[[1.0, 0.1], [1.0, -0.2], [-1.0, 0.1], [-1.0, -0.3]]), vec![0, 0, 1, 1]);
+    let queries = Labelled::new(points(&[[2.0, 0.5], [-0.5, 0.2], [0.9, 0.0]]), vec![0, 1, 1]);
+    // The third query is class 0 by its neighbours, labelled 1 here: 2 of 3 right.
+    assert!((knn_accuracy(&bank, &queries, 2, 1) - 2.0 / 3.0).abs() < 1e-12);
+    assert!((knn_accuracy(&bank, &queries, 2, 3) - 2.0 / 3.0).abs() < 1e-12);
+    let queries = Labelled::new(points(&[[2.0, 0.5], [-0.5, 0.2], [0.9, 0.0], [-3.0, 1.0]]), vec![0, 1, 0, 1]);
+    assert_eq!(
+        linear_probe(&bank, &queries, 2, &ProbeConfig { epochs: 300, batch_size: 4, learning_rate: 0.05, ..ProbeConfig::default() }),
+        1.0
+    );
 }
 
 #[test]

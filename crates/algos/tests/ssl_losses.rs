@@ -6,7 +6,7 @@
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
 use metagrad_algos::ssl::{
-    barlow_twins_loss, byol_loss, centroid_loss, contrastive_loss, nt_xent, triplet_loss, Mining,
+    barlow_twins_loss, byol_loss, centroid_loss, contrastive_loss, nt_xent, triplet_loss, Distance, Mining,
 };
 use metagrad_autodiff::check::{gradcheck, gradgradcheck, Tolerance};
 use metagrad_autodiff::strategies::tensor_of;
@@ -36,10 +36,13 @@ fn assert_near(got: f64, want: f64, tol: f64) {
 
 #[test]
 fn contrastive_by_hand() {
-    // Rows (0,0), (1,0) in group 0 and (0,2) in group 1, margin 4.5: the positive pair has
-    // d = 1; the negatives have d = 4 (hinge 0.5) and d = 5 (hinge 0); 1/1 + (0.5 + 0)/2.
+    // Rows (0,0), (1,0) in group 0 and (0,2) in group 1. The positive pair is 1 apart; the
+    // negatives 2 and sqrt(5). Hinge on the squared distance, margin 4.5: 1/1 + (0.5 + 0)/2.
     let z = rows(&[&[0.0, 0.0], &[1.0, 0.0], &[0.0, 2.0]]);
-    assert_near(value(|v| contrastive_loss(v[0], &[0, 0, 1], 4.5), &[z]), 1.25, 1e-12);
+    assert_near(value(|v| contrastive_loss(v[0], &[0, 0, 1], 4.5, Distance::Squared), &[z.clone()]), 1.25, 1e-12);
+    // Hadsell et al.'s squared hinge on the distance, margin 2.5: 1 + (0.5^2 + (2.5 - sqrt 5)^2)/2.
+    let want = 1.0 + (0.25 + (2.5 - 5f64.sqrt()).powi(2)) / 2.0;
+    assert_near(value(|v| contrastive_loss(v[0], &[0, 0, 1], 2.5, Distance::Euclidean), &[z]), want, 1e-9);
 }
 
 #[test]
@@ -48,7 +51,7 @@ fn triplet_mining_by_hand() {
     // distances d01 = 1, d02 = 2.25, d03 = 10.24, d12 = 0.25, d13 = 4.84, d23 = 2.89.
     let z = rows(&[&[0.0], &[1.0], &[1.5], &[3.2]]);
     let groups = [0, 0, 1, 1];
-    let loss = |mining| value(move |v| triplet_loss(v[0], &groups, 1.0, mining), &[z.clone()]);
+    let loss = |mining| value(move |v| triplet_loss(v[0], &groups, 1.0, mining, Distance::Squared), &[z.clone()]);
     // Batch-hard, per anchor: 0: (1, 2.25) -> 0; 1: (1, 0.25) -> 1.75; 2: (2.89, 0.25) -> 3.64;
     // 3: (2.89, 4.84) -> 0.
     assert_near(loss(Mining::BatchHard), (1.75 + 3.64) / 4.0, 1e-12);
@@ -57,6 +60,10 @@ fn triplet_mining_by_hand() {
     assert_near(loss(Mining::SemiHard), 1.64 / 4.0, 1e-12);
     // All 8 triplets: 1.75 (1,0,2), 1.64 (2,3,0), 3.64 (2,3,1), the rest 0.
     assert_near(loss(Mining::All), (1.75 + 1.64 + 3.64) / 8.0, 1e-12);
+    // Batch-hard on Euclidean distances (1, 1.5, 3.2, 0.5, 2.2, 1.7), per anchor:
+    // 0: (1, 1.5) -> 0.5; 1: (1, 0.5) -> 1.5; 2: (1.7, 0.5) -> 2.2; 3: (1.7, 2.2) -> 0.5.
+    let euclidean = value(|v| triplet_loss(v[0], &groups, 1.0, Mining::BatchHard, Distance::Euclidean), &[z.clone()]);
+    assert_near(euclidean, (0.5 + 1.5 + 2.2 + 0.5) / 4.0, 1e-9);
 }
 
 #[test]
@@ -121,9 +128,18 @@ fn distances(z: &Tensor<f64>) -> Vec<Vec<f64>> {
     (0..n).map(|i| (0..n).map(|j| (0..d).map(|k| (v[i * d + k] - v[j * d + k]).powi(2)).sum()).collect()).collect()
 }
 
-/// The smallest distance of any hinge argument or mining comparison from a tie.
-fn triplet_clearance(z: &Tensor<f64>, groups: &[usize], margin: f64) -> f64 {
+/// `distances` under `distance`.
+fn measured(z: &Tensor<f64>, distance: Distance) -> Vec<Vec<f64>> {
     let d = distances(z);
+    match distance {
+        Distance::Squared => d,
+        Distance::Euclidean => d.into_iter().map(|row| row.into_iter().map(f64::sqrt).collect()).collect(),
+    }
+}
+
+/// The smallest distance of any hinge argument or mining comparison from a tie.
+fn triplet_clearance(z: &Tensor<f64>, groups: &[usize], margin: f64, distance: Distance) -> f64 {
+    let d = measured(z, distance);
     let n = groups.len();
     let mut clearance = f64::INFINITY;
     for a in 0..n {
@@ -179,18 +195,26 @@ proptest! {
     }
 
     #[test]
-    fn contrastive_gradients(z in tensor_of(vec![5, 2], -1.0, 1.0), groups in groups_of(5), margin in 0.1f64..3.0) {
-        let d = distances(&z);
-        prop_assume!(d.iter().flatten().all(|x| (x - margin).abs() > 1e-3));
-        check_both(move |v| contrastive_loss(v[0], &groups, margin), &[z])?;
+    fn contrastive_gradients(z in tensor_of(vec![5, 2], -1.0, 1.0), groups in groups_of(5), margin in 0.1f64..2.0) {
+        for distance in [Distance::Euclidean, Distance::Squared] {
+            // Away from the hinge, and rows apart (the Euclidean distance has a kink at 0).
+            let d = measured(&z, distance);
+            let apart = (0..5).all(|i| (0..5).all(|j| i == j || d[i][j] > 1e-2));
+            prop_assume!(apart && d.iter().flatten().all(|x| (x - margin).abs() > 1e-3));
+            let g = groups.clone();
+            check_both(move |v| contrastive_loss(v[0], &g, margin, distance), &[z.clone()])?;
+        }
     }
 
     #[test]
     fn triplet_gradients(z in tensor_of(vec![5, 2], -1.0, 1.0), groups in groups_of(5), margin in 0.1f64..1.0) {
-        prop_assume!(triplet_clearance(&z, &groups, margin) > 1e-3);
-        for mining in [Mining::BatchHard, Mining::SemiHard, Mining::All] {
-            let g = groups.clone();
-            check_both(move |v| triplet_loss(v[0], &g, margin, mining), &[z.clone()])?;
+        for distance in [Distance::Euclidean, Distance::Squared] {
+            prop_assume!(triplet_clearance(&z, &groups, margin, distance) > 1e-3);
+            prop_assume!(measured(&z, distance).iter().enumerate().all(|(i, row)| row.iter().enumerate().all(|(j, x)| i == j || *x > 1e-2)));
+            for mining in [Mining::BatchHard, Mining::SemiHard, Mining::All] {
+                let g = groups.clone();
+                check_both(move |v| triplet_loss(v[0], &g, margin, mining, distance), &[z.clone()])?;
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 #![doc = include_str!("../../../README.md")]
 #![deny(missing_docs)]
 
-/// The learning algorithms: meta-learning (MAML and family), continual and federated learning.
+/// The learning algorithms: meta-learning (MAML and family), continual, self-supervised and
+/// federated learning.
 pub use metagrad_algos as algos;
 /// The autodiff engine: tensors, tapes, ops, gradient checks.
 pub use metagrad_autodiff as autodiff;
@@ -35,4 +36,7 @@ pub mod book {
 
     #[doc = include_str!("../../../docs/federated-learning.md")]
     pub struct FederatedLearning;
+
+    #[doc = include_str!("../../../docs/self-supervised-learning.md")]
+    pub struct SelfSupervisedLearning;
 }

@@ -75,10 +75,12 @@ impl Augment {
         }
     }
 
-    /// One view of every image of `images` (`[n, channels, h, w]`), seeded by `seed`.
+    /// One view of every image of `images` (`[n, channels, h, w]`), seeded by `seed`. Pixels
+    /// are computed in `f32` whatever `T` is.
     ///
     /// # Panics
-    /// If `images` is not of rank 4, or a range is inverted.
+    /// If `images` is not of rank 4, a range is inverted, a crop scale or ratio is not
+    /// positive, a `max_*` field is negative, or a probability is outside `[0, 1]`.
     pub fn apply<T: Float>(&self, images: &Tensor<T>, seed: u64) -> Tensor<T> {
         let shape = images.shape().to_vec();
         assert_eq!(shape.len(), 4, "Augment::apply: images of shape {shape:?} are not [n, channels, h, w]");
@@ -87,6 +89,25 @@ impl Augment {
         {
             assert!(low <= high, "Augment: {what} range ({low}, {high}) is inverted");
         }
+        assert!(
+            self.crop_scale.0 > 0.0 && self.crop_ratio.0 > 0.0,
+            "Augment: crop_scale {:?} and crop_ratio {:?} must be positive",
+            self.crop_scale,
+            self.crop_ratio
+        );
+        for (what, value) in [
+            ("max_rotation_degrees", self.max_rotation_degrees),
+            ("max_shear", self.max_shear),
+            ("max_translation", self.max_translation),
+            ("noise_std", self.noise_std),
+        ] {
+            assert!(value.is_finite() && value >= 0.0, "Augment: {what} = {value} must be finite and non-negative");
+        }
+        assert!(
+            (0.0..=1.0).contains(&self.erase_probability),
+            "Augment: erase_probability = {} is not in [0, 1]",
+            self.erase_probability
+        );
         let per_image = shape[1] * shape[2] * shape[3];
         let input: Vec<f32> = images.to_vec().iter().map(|v| v.to_f32().unwrap_or(0.0)).collect();
         let mut output = vec![0f32; input.len()];
@@ -122,7 +143,7 @@ impl Augment {
         let a = [[cos * sx, (cos * shear - sin) * sy], [sin * sx, (sin * shear + cos) * sy]];
         let (ox, oy) = (cx + tx, cy + ty);
         let to_unit = |k: usize, size: usize| if size > 1 { 2.0 * k as f64 / (size - 1) as f64 - 1.0 } else { 0.0 };
-        let to_pixel = |u: f64, size: usize| (u + 1.0) * (size.max(2) - 1) as f64 / 2.0;
+        let to_pixel = |u: f64, size: usize| if size > 1 { (u + 1.0) * (size - 1) as f64 / 2.0 } else { 0.0 };
         for c in 0..channels {
             let plane = &image[c * h * w..(c + 1) * h * w];
             for y in 0..h {
@@ -140,7 +161,7 @@ impl Augment {
                 *v += normal.sample(&mut rng) as f32;
             }
         }
-        if self.erase_probability > 0.0 && rng.gen_bool(self.erase_probability.clamp(0.0, 1.0)) {
+        if self.erase_probability > 0.0 && rng.gen_bool(self.erase_probability) {
             let area = uniform(&mut rng, self.erase_scale) * (h * w) as f64;
             let aspect = uniform(&mut rng, (0.3f64.ln(), (1.0f64 / 0.3).ln())).exp();
             let eh = ((area * aspect).sqrt().round() as usize).clamp(1, h);

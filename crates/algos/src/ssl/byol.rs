@@ -34,7 +34,8 @@ pub struct Byol<T: Float> {
     pub projector: Sequential<T>,
     /// `Linear -> batch-norm -> ReLU -> Linear`, from the projection to itself.
     pub predictor: Sequential<T>,
-    /// The target's decay `tau` (0.99 here; the paper starts at 0.996).
+    /// The target's decay `tau`, constant (the paper raises it from 0.996 towards 1 on a
+    /// cosine schedule; short runs here use 0.99).
     pub decay: f64,
     /// The target parameters (`"encoder.…"` and `"head.projector.…"`), empty until
     /// [`Method::begin`].
@@ -57,7 +58,11 @@ impl<T: Float> Byol<T> {
     }
 
     /// The loss with the target's parameters given explicitly (on the same tape as
-    /// `online`), on two batches of views `[n, …]` each.
+    /// `online`), on `views` `[2n, …]`: the first views of `n` images, then their second
+    /// views. Returns the loss and the online encoder's features.
+    ///
+    /// # Panics
+    /// If `views` has an odd number of rows.
     pub fn loss_with_target<'t>(
         &self,
         encoder: &dyn Module<T>,
@@ -66,7 +71,9 @@ impl<T: Float> Byol<T> {
         views: metagrad_autodiff::Tensor<T>,
         ctx: &mut Context<T>,
     ) -> (Var<'t, T>, Var<'t, T>) {
-        let n = views.shape()[0] / 2;
+        let rows = views.shape()[0];
+        assert!(rows.is_multiple_of(2), "Byol: {rows} rows are not two views of each image");
+        let n = rows / 2;
         let h = encode(encoder, online, views.clone(), ctx);
         let z = apply_head(&self.projector, "projector", online, h, ctx);
         let p = apply_head(&self.predictor, "predictor", online, z, ctx);

@@ -1,31 +1,38 @@
 //! Siamese networks with the margin contrastive loss (Hadsell, Chopra & LeCun 2006; the
 //! siamese set-up of Bromley et al. 1993).
 //!
-//! One encoder `f` (weights tied between the two branches) embeds every row; for a pair with
-//! squared distance `d_ij = ||f(x_i) - f(x_j)||^2`,
+//! One encoder `f` (weights tied between the two branches) embeds every row; for a pair at
+//! Euclidean distance `D_ij = ||f(x_i) - f(x_j)||`, Hadsell et al.'s loss is
 //!
 //! ```text
-//! l_ij = 1[y_i = y_j] d_ij + 1[y_i != y_j] max(0, eps - d_ij),
+//! l_ij = 1[y_i = y_j] D_ij^2 + 1[y_i != y_j] max(0, eps - D_ij)^2          (Distance::Euclidean)
 //! ```
 //!
 //! so positives are pulled together and negatives pushed apart until they are `eps` apart.
+//! The variant with the hinge on the squared distance,
+//!
+//! ```text
+//! l_ij = 1[y_i = y_j] D_ij^2 + 1[y_i != y_j] max(0, eps - D_ij^2)          (Distance::Squared)
+//! ```
+//!
+//! is also here; its push on a negative pair, `2 D_ij`, fades as the pair gets closer, and is
+//! zero when everything has collapsed to one point, so the Euclidean form is the default.
 //! A batch with `n` positive and `m` negative pairs (`i < j`) has `m >> n` when positives are
 //! two views of one image, so the loss averages the two kinds separately and adds them:
-//! `L = mean_pos l_ij + mean_neg l_ij`. Embeddings are L2-normalised, so `d_ij` lies in
-//! `[0, 4]` and `eps` is on that scale.
+//! `L = mean_pos l_ij + mean_neg l_ij`. Embeddings are L2-normalised, so `D_ij` lies in
+//! `[0, 2]` and `eps` is on that scale.
 
-use super::{encode, l2_normalize_rows, two_views, Method, Objective, Positives, Step};
-use crate::meta::triplet::squared_distances;
+use super::{encode, l2_normalize_rows, pair_distances, two_views, Distance, Method, Objective, Positives, Step};
 use metagrad_autodiff::{Float, Tensor, Var};
 use metagrad_nn::{Context, Module, ParamVars};
 
 /// The margin contrastive loss of embeddings `z` (`[rows, d]`) with one group id per row;
 /// rows of one group are positives. Pairs `i < j`; each kind averaged on its own (a kind
-/// with no pair contributes 0).
+/// with no pair contributes 0). `margin` is `eps`, in the units of `distance`.
 ///
 /// # Panics
 /// If `groups` does not have one entry per row.
-pub fn contrastive_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize], margin: f64) -> Var<'t, T> {
+pub fn contrastive_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize], margin: f64, distance: Distance) -> Var<'t, T> {
     let rows = z.shape()[0];
     assert_eq!(groups.len(), rows, "contrastive_loss: {} groups for {rows} rows", groups.len());
     let (mut positive, mut negative) = (vec![T::zero(); rows * rows], vec![T::zero(); rows * rows]);
@@ -45,10 +52,11 @@ pub fn contrastive_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize], margin: f
         let w = if count > 0 { T::one() / T::of(count as f64) } else { T::zero() };
         z.constant(Tensor::from_vec(&[rows, rows], mask.into_iter().map(|m| m * w).collect()))
     };
-    let d = squared_distances(z, z);
-    let pull = (d * weight(positive, positives)).sum();
-    let push = ((-d + T::of(margin)).relu() * weight(negative, negatives)).sum();
-    pull + push
+    let squared = pair_distances(z, Distance::Squared);
+    let pull = (squared * weight(positive, positives)).sum();
+    let hinge = (-pair_distances(z, distance) + T::of(margin)).relu();
+    let hinge = if distance == Distance::Euclidean { hinge.square() } else { hinge };
+    pull + (hinge * weight(negative, negatives)).sum()
 }
 
 /// A siamese encoder trained with [`contrastive_loss`] on two views of every image.
@@ -56,13 +64,15 @@ pub fn contrastive_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize], margin: f
 pub struct Contrastive {
     /// Which rows are positives.
     pub positives: Positives,
-    /// `eps`, in squared distance between unit vectors (at most 4).
+    /// `eps`, in the units of `distance` (embeddings are unit vectors: at most 2 apart).
     pub margin: f64,
+    /// Where the hinge acts: on the distance (Hadsell et al.) or its square.
+    pub distance: Distance,
 }
 
 impl Default for Contrastive {
     fn default() -> Self {
-        Contrastive { positives: Positives::Views, margin: 1.0 }
+        Contrastive { positives: Positives::Views, margin: 1.0, distance: Distance::Euclidean }
     }
 }
 
@@ -80,6 +90,6 @@ impl<T: Float> Method<T> for Contrastive {
     ) -> Objective<'t, T> {
         let (views, groups) = two_views(step, self.positives);
         let z = l2_normalize_rows(encode(encoder, params, views, ctx));
-        Objective { loss: contrastive_loss(z, &groups, self.margin), embeddings: Some((z, groups)) }
+        Objective { loss: contrastive_loss(z, &groups, self.margin, self.distance), embeddings: Some((z, groups)) }
     }
 }

@@ -12,7 +12,8 @@ use metagrad_nn::loss::{cross_entropy, Reduction, Targets};
 use metagrad_nn::{Context, Module, ParamVars, Sequential};
 use rand::Rng;
 
-/// The 24 orders of four tiles, in lexicographic order.
+/// The 24 orders of four tiles, in lexicographic order; label `k` puts tile `orders[k][slot]`
+/// (tiles numbered row-major) in position `slot`.
 fn permutations() -> Vec<[usize; 4]> {
     let mut all = Vec::with_capacity(24);
     for a in 0..4 {
@@ -37,6 +38,12 @@ pub struct Jigsaw<T: Float> {
 }
 
 impl<T: Float> Jigsaw<T> {
+    /// The 24 tile orders, indexed by label: label `k` puts tile `orders[k][slot]` (tiles
+    /// numbered row-major) in position `slot`.
+    pub fn permutations() -> Vec<[usize; 4]> {
+        permutations()
+    }
+
     /// A head for an encoder that gives `tile_features` features per tile.
     pub fn new(tile_features: usize, hidden: usize) -> Self {
         Jigsaw { classifier: mlp_head(4 * tile_features, hidden, 24) }

@@ -45,7 +45,7 @@ pub use centroid::centroid_loss;
 pub use contrastive::{contrastive_loss, Contrastive};
 pub use encoder::{conv_encoder, mlp_head, ENCODER_FEATURES};
 pub use jigsaw::Jigsaw;
-pub use pretrain::{pretrain, Config, Pretrained, Progress};
+pub use pretrain::{initial, pretrain, Config, Diverged, Pretrained, Progress, Sampling};
 pub use rotation::{rotate_quarter_turns, Rotation};
 pub use simclr::{nt_xent, SimClr};
 pub use supervised::Supervised;
@@ -68,6 +68,25 @@ pub enum Positives {
     Views,
     /// Images of the same class (uses the labels).
     Labels,
+}
+
+/// How the pair losses measure distance between embeddings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Distance {
+    /// `||u - v||` (computed as `sqrt(max(0, ||u - v||^2) + 1e-12)`, finite at `u = v`).
+    Euclidean,
+    /// `||u - v||^2`.
+    Squared,
+}
+
+/// Distances `[n, n]` between the rows of `z` (`[n, d]`).
+pub fn pair_distances<'t, T: Float>(z: Var<'t, T>, distance: Distance) -> Var<'t, T> {
+    let squared = crate::meta::triplet::squared_distances(z, z);
+    match distance {
+        Distance::Squared => squared,
+        // The expansion |u|^2 - 2 u.v + |v|^2 can round below zero for u = v.
+        Distance::Euclidean => (squared.relu() + T::of(1e-12)).sqrt(),
+    }
 }
 
 /// A method's loss on one batch, and the embeddings it was computed from (for the optional

@@ -24,11 +24,54 @@ pub struct Config {
     pub centroid_weight: f64,
     /// The seed of initialisation, batches and views.
     pub seed: u64,
+    /// How batches are drawn.
+    pub sampling: Sampling,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { steps: 500, batch_size: 128, learning_rate: 1e-3, weight_decay: 1e-5, centroid_weight: 0.0, seed: 0 }
+        Config {
+            steps: 500,
+            batch_size: 128,
+            learning_rate: 1e-3,
+            weight_decay: 1e-5,
+            centroid_weight: 0.0,
+            seed: 0,
+            sampling: Sampling::Uniform,
+        }
+    }
+}
+
+/// How a step's images are drawn from the training set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// `batch_size` distinct images, uniformly (so no image is its own negative).
+    Uniform,
+    /// `batch_size / per_class` classes, then `per_class` distinct images of each (the P x K
+    /// batches of Hermans et al. 2017): with labels as positives, every row then has
+    /// positives, which uniform batches from thousands of classes rarely give.
+    ClassBalanced {
+        /// Images per class, at least 2.
+        per_class: usize,
+    },
+}
+
+/// The indices of one batch.
+fn draw(data: &Labelled<impl Float>, by_class: &[Vec<usize>], config: &Config, rng: &mut impl Rng) -> Vec<usize> {
+    use rand::seq::index::sample;
+    match config.sampling {
+        Sampling::Uniform => sample(rng, data.len(), config.batch_size.min(data.len())).into_vec(),
+        Sampling::ClassBalanced { per_class } => {
+            let usable: Vec<&Vec<usize>> = by_class.iter().filter(|c| c.len() >= per_class).collect();
+            let classes = (config.batch_size / per_class).clamp(1, usable.len());
+            sample(rng, usable.len(), classes)
+                .into_iter()
+                .flat_map(|c| {
+                    let members = usable[c];
+                    sample(rng, members.len(), per_class).into_iter().map(|k| members[k]).collect::<Vec<_>>()
+                })
+                .collect()
+        }
     }
 }
 
@@ -103,7 +146,8 @@ pub fn initial<T: Float>(encoder: &dyn Module<T>, method: &dyn Method<T>, seed: 
 /// [`Diverged`] if a loss is not finite (the parameters are not updated with it).
 ///
 /// # Panics
-/// If `data` is empty or `config.batch_size` is 0.
+/// If `data` is empty or `config.batch_size` is 0, or class-balanced sampling asks for fewer
+/// than 2 images per class or no class has that many.
 pub fn pretrain<T: Float>(
     encoder: &dyn Module<T>,
     method: &mut dyn Method<T>,
@@ -113,6 +157,17 @@ pub fn pretrain<T: Float>(
     mut progress: impl FnMut(Progress),
 ) -> Result<Pretrained<T>, Diverged> {
     assert!(!data.is_empty() && config.batch_size > 0, "pretrain: needs examples and a batch size above 0");
+    let classes = data.labels.iter().max().map_or(0, |m| m + 1);
+    let mut by_class = vec![Vec::new(); classes];
+    for (i, &label) in data.labels.iter().enumerate() {
+        by_class[label].push(i);
+    }
+    if let Sampling::ClassBalanced { per_class } = config.sampling {
+        assert!(
+            per_class >= 2 && by_class.iter().any(|c| c.len() >= per_class),
+            "pretrain: class-balanced batches of {per_class} per class need classes with that many images (and at least 2)"
+        );
+    }
     let (mut params, state) = initial(encoder, method, config.seed);
     method.begin(&params);
     let mut ctx = Context::train(state, config.seed);
@@ -120,7 +175,7 @@ pub fn pretrain<T: Float>(
     let mut losses = Vec::with_capacity(config.steps);
     for step in 0..config.steps {
         let mut rng = stream(config.seed, step as u64);
-        let batch = data.sample(config.batch_size, &mut rng);
+        let batch = data.select(&draw(data, &by_class, config, &mut rng));
         let tape = Tape::new();
         let vars = params.on(&tape);
         let objective = method.objective(encoder, &vars, &Step { batch: &batch, augment, seed: rng.gen() }, &mut ctx);

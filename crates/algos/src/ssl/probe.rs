@@ -5,9 +5,10 @@
 //!   its features are standardised with the training set's mean and deviation, and a softmax
 //!   regression `y = softmax(W h + b)` is fitted with Adam on the labelled training examples;
 //!   the score is its test accuracy.
-//! - **k-NN** (as in Wu et al. 2018): each test example takes the majority class of its `k`
-//!   nearest training examples by cosine similarity (ties go to the class with the larger
-//!   summed similarity).
+//! - **k-NN**: each test example takes the majority class of its `k` nearest training
+//!   examples by cosine similarity (ties go to the class with the larger summed similarity).
+//!   Wu et al. (2018) weight the votes by `exp(similarity / tau)`; the plain vote is simpler
+//!   and, for `k = 1`, the one-shot nearest neighbour.
 
 use crate::Labelled;
 use metagrad_autodiff::{Float, Tape, Tensor};
@@ -52,7 +53,7 @@ pub struct ProbeConfig {
     pub batch_size: usize,
     /// Adam's learning rate.
     pub learning_rate: f64,
-    /// L2 weight decay on the classifier.
+    /// AdamW's decoupled weight decay on the classifier (weights and bias).
     pub weight_decay: f64,
     /// The seed of the classifier's initialisation and the batch order.
     pub seed: u64,
@@ -64,28 +65,41 @@ impl Default for ProbeConfig {
     }
 }
 
-/// Per-column mean and standard deviation of `x` (`[n, d]`).
+/// Per-column mean of `x` (`[n, d]`), and the factor that scales each column to unit
+/// deviation. A feature constant on the training set (a dead unit) carries nothing a probe
+/// could learn, and dividing by its ~0 deviation would blow up its first non-zero value at
+/// test time: its factor is 0 instead.
 fn column_moments(x: &[f32], d: usize) -> (Vec<f32>, Vec<f32>) {
     let n = (x.len() / d.max(1)).max(1) as f64;
-    let mut mean = vec![0f64; d];
+    let mut sum = vec![0f64; d];
     let mut square = vec![0f64; d];
     for row in x.chunks(d) {
         for (j, &v) in row.iter().enumerate() {
-            mean[j] += f64::from(v);
+            sum[j] += f64::from(v);
             square[j] += f64::from(v) * f64::from(v);
         }
     }
-    let std =
-        mean.iter().zip(&square).map(|(m, s)| ((s / n - (m / n).powi(2)).max(0.0).sqrt() + 1e-6) as f32).collect();
-    (mean.iter().map(|m| (m / n) as f32).collect(), std)
+    let scale = sum
+        .iter()
+        .zip(&square)
+        .map(|(s, q)| {
+            let std = (q / n - (s / n).powi(2)).max(0.0).sqrt();
+            if std > 1e-6 {
+                (1.0 / std) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    (sum.iter().map(|s| (s / n) as f32).collect(), scale)
 }
 
-fn standardize(x: &Tensor<f32>, mean: &[f32], std: &[f32]) -> Tensor<f32> {
+fn standardize(x: &Tensor<f32>, mean: &[f32], scale: &[f32]) -> Tensor<f32> {
     let d = mean.len();
     let values = x
         .to_vec()
         .chunks(d)
-        .flat_map(|row| row.iter().enumerate().map(|(j, v)| (v - mean[j]) / std[j]).collect::<Vec<_>>())
+        .flat_map(|row| row.iter().enumerate().map(|(j, v)| (v - mean[j]) * scale[j]).collect::<Vec<_>>())
         .collect();
     Tensor::from_vec(x.shape(), values)
 }
@@ -98,9 +112,9 @@ fn standardize(x: &Tensor<f32>, mean: &[f32], std: &[f32]) -> Tensor<f32> {
 pub fn linear_probe(train: &Labelled<f32>, test: &Labelled<f32>, classes: usize, config: &ProbeConfig) -> f64 {
     assert!(!train.is_empty(), "linear_probe: no training examples");
     let d = train.inputs.shape()[1];
-    let (mean, std) = column_moments(&train.inputs.to_vec(), d);
-    let train = Labelled::new(standardize(&train.inputs, &mean, &std), train.labels.clone());
-    let test = Labelled::new(standardize(&test.inputs, &mean, &std), test.labels.clone());
+    let (mean, scale) = column_moments(&train.inputs.to_vec(), d);
+    let train = Labelled::new(standardize(&train.inputs, &mean, &scale), train.labels.clone());
+    let test = Labelled::new(standardize(&test.inputs, &mean, &scale), test.labels.clone());
     let head = Linear::new(d, classes);
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut params: Params<f32> = head.init(&mut rng);
@@ -125,7 +139,8 @@ pub fn linear_probe(train: &Labelled<f32>, test: &Labelled<f32>, classes: usize,
 /// against the rows of `bank` (both `[n, d]` features).
 ///
 /// # Panics
-/// If `bank` is empty, `k` is 0, or the feature sizes differ.
+/// If `bank` is empty, `k` is 0, the feature sizes differ, or a bank label is not below
+/// `classes`.
 pub fn knn_accuracy(bank: &Labelled<f32>, queries: &Labelled<f32>, classes: usize, k: usize) -> f64 {
     assert!(!bank.is_empty() && k > 0, "knn_accuracy: needs a bank and k above 0");
     let d = bank.inputs.shape()[1];
@@ -141,7 +156,7 @@ pub fn knn_accuracy(bank: &Labelled<f32>, queries: &Labelled<f32>, classes: usiz
             .collect();
         Tensor::from_vec(x.shape(), rows)
     };
-    let (bank_unit, query_unit) = (unit(&bank.inputs), unit(&queries.inputs));
+    let (bank_unit, query_unit) = (unit(&bank.inputs), unit(&queries.inputs).to_vec());
     let chunk = 256;
     let correct: usize = (0..queries.len())
         .step_by(chunk)
@@ -149,11 +164,11 @@ pub fn knn_accuracy(bank: &Labelled<f32>, queries: &Labelled<f32>, classes: usiz
         .into_par_iter()
         .map(|start| {
             let rows: Vec<usize> = (start..(start + chunk).min(queries.len())).collect();
-            let block = Labelled::new(query_unit.clone(), queries.labels.clone()).select(&rows);
+            let block = Tensor::from_vec(&[rows.len(), d], query_unit[start * d..(start + rows.len()) * d].to_vec());
             let tape = Tape::new();
-            let similarity = tape
-                .no_grad(|| tape.constant(block.inputs).matmul(tape.constant(bank_unit.clone()).t()).value())
-                .to_vec();
+            // (Cloning a tensor shares its buffer.)
+            let similarity =
+                tape.no_grad(|| tape.constant(block).matmul(tape.constant(bank_unit.clone()).t()).value()).to_vec();
             let m = bank.len();
             rows.iter()
                 .enumerate()

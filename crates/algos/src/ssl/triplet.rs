@@ -2,7 +2,7 @@
 //! semi-hard (Schroff, Kalenichenko & Philbin 2015) negatives.
 //!
 //! For an anchor `a`, a positive `p` (same group) and a negative `n` (another group), with
-//! squared distances `d`,
+//! distances `d` (Euclidean, as Hermans et al. recommend, or squared, as in FaceNet),
 //!
 //! ```text
 //! l(a, p, n) = max(0, d(a, p) - d(a, n) + m).
@@ -21,14 +21,17 @@
 //!
 //! Mining only chooses indices; the loss is differentiated through the chosen distances.
 //!
-//! Batch-hard mining from a random initialisation can collapse: every embedding moves to one
-//! point, where the loss sits at the margin `m` and the gradient through the hardest pairs
-//! vanishes (Hermans et al. discuss it; Schroff et al. chose semi-hard negatives to avoid
-//! it). On the synthetic task of `tests/ssl_learns.rs` it did, while semi-hard mining
-//! learned; semi-hard is the default.
+//! Training can collapse: every embedding moves to one point, where the loss sits at the
+//! margin `m`. With squared distances the gradient vanishes there (the derivative of
+//! `||u - v||^2` is zero at `u = v`), which is one reason Hermans et al. use the plain
+//! Euclidean distance; Schroff et al. chose semi-hard negatives to avoid collapse early in
+//! training. On the synthetic task of `tests/ssl_learns.rs`, with two views per image as the
+//! only positives, batch-hard mining collapsed with either distance while semi-hard mining
+//! learned. Hermans et al. train batch-hard on P x K batches of labelled classes
+//! ([`super::Sampling::ClassBalanced`]).
+//! Euclidean distances and semi-hard mining are the defaults.
 
-use super::{encode, l2_normalize_rows, two_views, Method, Objective, Positives, Step};
-use crate::meta::triplet::squared_distances;
+use super::{encode, l2_normalize_rows, pair_distances, two_views, Distance, Method, Objective, Positives, Step};
 use metagrad_autodiff::{Float, Var};
 use metagrad_nn::{Context, Module, ParamVars};
 
@@ -48,10 +51,16 @@ pub enum Mining {
 ///
 /// # Panics
 /// If `groups` does not have one entry per row.
-pub fn triplet_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize], margin: f64, mining: Mining) -> Var<'t, T> {
+pub fn triplet_loss<'t, T: Float>(
+    z: Var<'t, T>,
+    groups: &[usize],
+    margin: f64,
+    mining: Mining,
+    distance: Distance,
+) -> Var<'t, T> {
     let rows = z.shape()[0];
     assert_eq!(groups.len(), rows, "triplet_loss: {} groups for {rows} rows", groups.len());
-    let d = squared_distances(z, z);
+    let d = pair_distances(z, distance);
     let values: Vec<f64> = d.value().to_vec().iter().map(|v| v.to_f64().unwrap_or(f64::NAN)).collect();
     let at = |i: usize, j: usize| values[i * rows + j];
     let positives = |a: usize| (0..rows).filter(move |&p| p != a && groups[p] == groups[a]);
@@ -103,15 +112,17 @@ pub fn triplet_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize], margin: f64, 
 pub struct TripletNet {
     /// Which rows are positives.
     pub positives: Positives,
-    /// The margin `m`, in squared distance between unit vectors.
+    /// The margin `m`, in the units of `distance` between unit vectors.
     pub margin: f64,
     /// How triplets are chosen.
     pub mining: Mining,
+    /// Euclidean or squared distances.
+    pub distance: Distance,
 }
 
 impl Default for TripletNet {
     fn default() -> Self {
-        TripletNet { positives: Positives::Views, margin: 0.5, mining: Mining::SemiHard }
+        TripletNet { positives: Positives::Views, margin: 0.5, mining: Mining::SemiHard, distance: Distance::Euclidean }
     }
 }
 
@@ -129,6 +140,9 @@ impl<T: Float> Method<T> for TripletNet {
     ) -> Objective<'t, T> {
         let (views, groups) = two_views(step, self.positives);
         let z = l2_normalize_rows(encode(encoder, params, views, ctx));
-        Objective { loss: triplet_loss(z, &groups, self.margin, self.mining), embeddings: Some((z, groups)) }
+        Objective {
+            loss: triplet_loss(z, &groups, self.margin, self.mining, self.distance),
+            embeddings: Some((z, groups)),
+        }
     }
 }

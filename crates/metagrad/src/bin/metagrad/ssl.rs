@@ -1,15 +1,16 @@
 //! `metagrad ssl`: pretrain the small conv encoder with a self-supervised (or metric, or
 //! supervised) method, then judge its features: on MNIST a linear probe with 1% and 100% of
 //! the training labels and k-NN accuracy; on Omniglot one-shot nearest-neighbour accuracy on
-//! the held-out characters. Writes results.json, the encoder and the loss curve.
+//! the held-out characters. Writes results.json, the encoder (parameters and batch-norm
+//! running statistics) and the loss curve.
 
 use crate::fewshot::load_omniglot;
 use crate::plot::{self, Series};
 use crate::training::{progress, report, value_name as name, CliResult, RunDir};
 use metagrad_algos::ssl::probe::{features, knn_accuracy, linear_probe, ProbeConfig};
 use metagrad_algos::ssl::{
-    conv_encoder, pretrain, Augment, BarlowTwins, Byol, Config, Contrastive, Jigsaw, Method as SslMethod, Mining,
-    Positives, Pretrained, Rotation, SimClr, Supervised, TripletNet, ENCODER_FEATURES,
+    conv_encoder, pretrain, Augment, BarlowTwins, Byol, Config, Contrastive, Distance, Jigsaw, Method as SslMethod,
+    Mining, Positives, Pretrained, Rotation, Sampling, SimClr, Supervised, TripletNet, ENCODER_FEATURES,
 };
 use metagrad_algos::Labelled;
 use metagrad_autodiff::Tensor;
@@ -67,6 +68,16 @@ pub enum PositivesArg {
     Labels,
 }
 
+/// Distances of the contrastive and triplet losses.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DistanceArg {
+    /// `||u - v||`.
+    Euclidean,
+    /// `||u - v||^2`.
+    Squared,
+}
+
 /// Triplet mining.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -107,13 +118,18 @@ pub struct Args {
     /// Weight of the centroid regulariser (0: off).
     #[arg(long, default_value_t = 0.0)]
     centroid_weight: f64,
-    /// Positives of the contrastive and triplet methods (default: views on MNIST, labels on
-    /// Omniglot).
+    /// Positives of the contrastive and triplet methods, unused by the others (default: views
+    /// on MNIST, labels on Omniglot). With labels, batches hold 4 images of each of
+    /// batch-size / 4 classes.
     #[arg(long, value_enum)]
     positives: Option<PositivesArg>,
-    /// Margin of the contrastive and triplet losses (squared distance between unit vectors).
+    /// Margin of the contrastive and triplet losses, in the units of --distance between unit
+    /// vectors.
     #[arg(long)]
     margin: Option<f64>,
+    /// Distance of the contrastive and triplet losses.
+    #[arg(long, value_enum, default_value = "euclidean")]
+    distance: DistanceArg,
     /// Triplet mining.
     #[arg(long, value_enum, default_value = "semi-hard")]
     mining: MiningArg,
@@ -192,23 +208,37 @@ fn check(args: &Args) -> CliResult<()> {
     if args.train_images == Some(0) {
         return Err("--train-images must be positive".into());
     }
+    if args.method == Method::Rotation && args.dataset == Dataset::Omniglot {
+        return Err("--method rotation on Omniglot: its classes include every character's four rotations, so \
+                    the rotation of an image is not recoverable from it"
+            .into());
+    }
     Ok(())
 }
 
-fn method_of(args: &Args, classes: usize) -> Option<Box<dyn SslMethod<f32>>> {
-    let positives = match args.positives.unwrap_or(match args.dataset {
+/// Where positives come from, given the flags and the dataset.
+fn positives_of(args: &Args) -> Positives {
+    match args.positives.unwrap_or(match args.dataset {
         Dataset::Mnist => PositivesArg::Views,
         Dataset::Omniglot => PositivesArg::Labels,
     }) {
         PositivesArg::Views => Positives::Views,
         PositivesArg::Labels => Positives::Labels,
+    }
+}
+
+fn method_of(args: &Args, classes: usize) -> Option<Box<dyn SslMethod<f32>>> {
+    let positives = positives_of(args);
+    let distance = match args.distance {
+        DistanceArg::Euclidean => Distance::Euclidean,
+        DistanceArg::Squared => Distance::Squared,
     };
     let (f, hidden, projection) = (ENCODER_FEATURES, 512, args.projection);
     Some(match args.method {
         Method::Random => return None,
         Method::Supervised => Box::new(Supervised::new(f, classes)),
         Method::Contrastive => {
-            Box::new(Contrastive { positives, margin: args.margin.unwrap_or(Contrastive::default().margin) })
+            Box::new(Contrastive { positives, margin: args.margin.unwrap_or(Contrastive::default().margin), distance })
         }
         Method::Triplet => Box::new(TripletNet {
             positives,
@@ -218,6 +248,7 @@ fn method_of(args: &Args, classes: usize) -> Option<Box<dyn SslMethod<f32>>> {
                 MiningArg::SemiHard => Mining::SemiHard,
                 MiningArg::All => Mining::All,
             },
+            distance,
         }),
         Method::Simclr => Box::new(SimClr::new(f, hidden, projection, args.temperature)),
         Method::Byol => Box::new(Byol::new(f, hidden, projection, args.decay)),
@@ -228,6 +259,9 @@ fn method_of(args: &Args, classes: usize) -> Option<Box<dyn SslMethod<f32>>> {
         Method::Jigsaw => Box::new(Jigsaw::new(f, hidden)),
     })
 }
+
+/// MNIST's classes.
+const CLASSES_MNIST: usize = 10;
 
 /// MNIST split as `[n, 1, 28, 28]` tensors.
 fn mnist_sets(mnist: &Mnist) -> (Labelled<f32>, Labelled<f32>) {
@@ -317,8 +351,15 @@ pub fn run(args: Args) -> CliResult<()> {
             (all_images(&train), None, Some(test))
         }
     };
+    if let Some(test) = &test_omniglot {
+        if test.classes.len() < 20 {
+            return Err(format!("--data {}: 20-way episodes need 20 test classes", args.data.display()));
+        }
+    }
     let dir = RunDir::create(&out)?;
     let classes = train.labels.iter().max().map_or(0, |m| m + 1);
+    let pairs_by_label =
+        matches!(args.method, Method::Contrastive | Method::Triplet) && positives_of(&args) == Positives::Labels;
     let pretraining = subset(&train, args.train_images, args.seed);
     let encoder = conv_encoder::<f32>();
     let config = Config {
@@ -327,6 +368,7 @@ pub fn run(args: Args) -> CliResult<()> {
         learning_rate: args.lr,
         centroid_weight: args.centroid_weight,
         seed: args.seed,
+        sampling: if pairs_by_label { Sampling::ClassBalanced { per_class: 4 } } else { Sampling::Uniform },
         ..Config::default()
     };
     let mut method = method_of(&args, classes);
@@ -362,6 +404,8 @@ pub fn run(args: Args) -> CliResult<()> {
     let pretrain_seconds = start.elapsed().as_secs_f64();
     let (params, state) = trained.encoder();
     checkpoint::save(&dir.file("encoder.safetensors"), &params).map_err(|e| e.to_string())?;
+    // Evaluation mode needs the batch-norm running statistics too.
+    checkpoint::save(&dir.file("encoder_state.safetensors"), &state).map_err(|e| e.to_string())?;
     let start = Instant::now();
     let mut results = Results {
         method: args.method,
@@ -386,13 +430,13 @@ pub fn run(args: Args) -> CliResult<()> {
             Labelled::new(features(&encoder, &params, &state, &train.inputs, 1000), train.labels.clone());
         let test_features = Labelled::new(features(&encoder, &params, &state, &test.inputs, 1000), test.labels.clone());
         let probe = ProbeConfig { epochs: args.probe_epochs, seed: args.seed, ..ProbeConfig::default() };
-        let few = subset(&train_features, Some(train.len() / 100), args.seed ^ 1);
+        let few = subset(&train_features, Some((train.len() / 100).max(CLASSES_MNIST)), args.seed ^ 1);
         let few_probe = ProbeConfig { epochs: 50 * args.probe_epochs, batch_size: 64, ..probe.clone() };
-        let p1 = linear_probe(&few, &test_features, 10, &few_probe);
+        let p1 = linear_probe(&few, &test_features, CLASSES_MNIST, &few_probe);
         println!("linear probe, 1% of the labels ({} examples): {:.2}%", few.len(), 100.0 * p1);
-        let p100 = linear_probe(&train_features, &test_features, 10, &probe);
+        let p100 = linear_probe(&train_features, &test_features, CLASSES_MNIST, &probe);
         println!("linear probe, all {} labels: {:.2}%", train.len(), 100.0 * p100);
-        let knn = knn_accuracy(&train_features, &test_features, 10, args.knn);
+        let knn = knn_accuracy(&train_features, &test_features, CLASSES_MNIST, args.knn);
         println!("{}-NN (cosine): {:.2}%", args.knn, 100.0 * knn);
         (results.probe_1_percent, results.probe_100_percent, results.knn) = (Some(p1), Some(p100), Some(knn));
     }
@@ -411,6 +455,6 @@ pub fn run(args: Args) -> CliResult<()> {
         let title = format!("{} on {}", name(&args.method), name(&args.dataset));
         plot::lines(&dir.file("loss.png"), &title, "step", "training loss", &[Series::line("loss", points)], false)?;
     }
-    println!("wrote {}/results.json, encoder.safetensors and loss.png", out.display());
+    println!("wrote {}/results.json, encoder.safetensors, encoder_state.safetensors and loss.png", out.display());
     Ok(())
 }
