@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The self-supervised tables of docs/RESULTS.md: the small conv encoder pretrained on MNIST by
-# every method (800 steps of 128 images), judged by a linear probe with 1% and 100% of the
+# every method (600 steps of 128 images), judged by a linear probe with 1% and 100% of the
 # labels and by 20-NN; then metric and contrastive encoders on Omniglot's 1,200 training
 # characters, judged by 5- and 20-way one-shot nearest neighbour on the other 423. Usage:
 #   scripts/reproduce_ssl.sh [RUNS_DIR]
@@ -10,7 +10,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${1:-runs-ssl}"
 shared="${METAGRAD_DATA:-$here/../shared/data}"
-steps="${STEPS:-800}"
+steps="${STEPS:-600}"
 cargo build --release -p metagrad --manifest-path "$here/Cargo.toml"
 mkdir -p "$runs"
 bin="$runs/metagrad"
