@@ -24,6 +24,8 @@ for method in random supervised simclr byol barlow-twins contrastive triplet rot
   run "mnist-$method" --method "$method" --dataset mnist --data "$shared/mnist" --steps "$steps"
 done
 run mnist-simclr-centroid --method simclr --dataset mnist --data "$shared/mnist" --steps "$steps" --centroid-weight 0.5
+# The margin contrastive loss with a wider margin (unit vectors at right angles are sqrt 2 apart).
+run mnist-contrastive-margin-1.4 --method contrastive --dataset mnist --data "$shared/mnist" --steps "$steps" --margin 1.4
 # Omniglot: positives are images of one class (the siamese set-up of Koch et al.) for the
 # metric losses; SimCLR learns from views alone.
 for method in random contrastive triplet simclr; do

@@ -24,8 +24,9 @@ if mnist:
     print("| method | steps | probe, 1% labels | vs random | probe, 100% labels | 20-NN | pretraining | evaluation |")
     print("|---|---|---|---|---|---|---|---|")
     for name, r in mnist:
-        label = r["method"] + (f" + centroid {r['centroid_weight']:g}" if r["centroid_weight"] > 0 else "")
-        gain = f"{100 * (r['probe_1_percent'] - floor['probe_1_percent']):+.1f}" if floor else ""
+        # The run's directory names its variant (mnist-simclr-centroid, mnist-contrastive-margin-1.4).
+        label = name.split("-", 1)[1]
+        gain = f"{100 * (r['probe_1_percent'] - floor['probe_1_percent']):+.2f}" if floor else ""
         print(f"| {label} | {r['steps']} | {100 * r['probe_1_percent']:.2f}% | {gain} | {100 * r['probe_100_percent']:.2f}% "
               f"| {100 * r['knn']:.2f}% | {r['pretrain_seconds']:.0f} s | {r['evaluation_seconds']:.0f} s |")
 
@@ -36,5 +37,5 @@ if omniglot:
     print("|---|---|---|---|---|")
     for name, r in omniglot:
         five, twenty = r["one_shot_5_way"], r["one_shot_20_way"]
-        print(f"| {r['method']} | {r['steps']} | {100 * five[0]:.2f} ± {100 * five[1]:.2f}% "
+        print(f"| {name.split('-', 1)[1]} | {r['steps']} | {100 * five[0]:.2f} ± {100 * five[1]:.2f}% "
               f"| {100 * twenty[0]:.2f} ± {100 * twenty[1]:.2f}% | {r['pretrain_seconds']:.0f} s |")

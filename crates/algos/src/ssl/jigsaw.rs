@@ -5,6 +5,12 @@
 //! the encoder to know which part of a shape goes where.
 //!
 //! `L = cross-entropy of the permutation, over the batch.`
+//!
+//! Two simplifications against the paper, both worth knowing when reading the results:
+//! - Tiles are cut edge to edge. Noroozi & Favaro leave gaps and jitter between tiles so that
+//!   the network cannot solve the puzzle by matching strokes across tile borders; here it can.
+//! - The encoder's batch-norm running statistics are gathered on tiles, while the probe runs
+//!   it on whole images, whose per-channel statistics differ.
 
 use super::{apply_head, encode, mlp_head, stream, Method, Objective, Step};
 use metagrad_autodiff::{Float, Tensor};
