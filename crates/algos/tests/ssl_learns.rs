@@ -5,8 +5,8 @@
 
 use metagrad_algos::ssl::probe::{features, knn_accuracy, linear_probe, ProbeConfig};
 use metagrad_algos::ssl::{
-    pretrain, rotate_quarter_turns, Augment, BarlowTwins, Byol, Config, Contrastive, Jigsaw, Method, Rotation,
-    SimClr, Supervised, TripletNet,
+    pretrain, rotate_quarter_turns, Augment, BarlowTwins, Byol, Config, Contrastive, Jigsaw, Method, Rotation, SimClr,
+    Supervised, TripletNet,
 };
 use metagrad_algos::Labelled;
 use metagrad_autodiff::{Tape, Tensor};
@@ -201,7 +201,12 @@ fn knn_and_linear_probe_on_separable_points() {
     assert!((knn_accuracy(&bank, &queries, 2, 3) - 2.0 / 3.0).abs() < 1e-12);
     let queries = Labelled::new(points(&[[2.0, 0.5], [-0.5, 0.2], [0.9, 0.0], [-3.0, 1.0]]), vec![0, 1, 0, 1]);
     assert_eq!(
-        linear_probe(&bank, &queries, 2, &ProbeConfig { epochs: 300, batch_size: 4, learning_rate: 0.05, ..ProbeConfig::default() }),
+        linear_probe(
+            &bank,
+            &queries,
+            2,
+            &ProbeConfig { epochs: 300, batch_size: 4, learning_rate: 0.05, ..ProbeConfig::default() }
+        ),
         1.0
     );
 }
