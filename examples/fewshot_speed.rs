@@ -7,6 +7,7 @@
 //! ```sh
 //! cargo run --release -p metagrad-algos --example fewshot_speed            # the full table
 //! cargo run --release -p metagrad-algos --example fewshot_speed -- --quick # a smoke run
+//! cargo run --release -p metagrad-algos --example fewshot_speed -- --backbone # conv-4 rows only
 //! ```
 //!
 //! Compare with `python ../shared/anchors/conv_step.py` run in the same session.
@@ -76,6 +77,8 @@ fn keep_freed_memory() {
 fn main() {
     keep_freed_memory();
     let quick = std::env::args().any(|a| a == "--quick");
+    // `--backbone`: only the conv-4 forward + backward rows (for profiling the layers).
+    let backbone_only = std::env::args().any(|a| a == "--backbone");
     let repeats = if quick { 1 } else { 5 };
     let meta_batch = if quick { 2 } else { 32 };
     let mut rng = StdRng::seed_from_u64(0);
@@ -102,6 +105,9 @@ fn main() {
         let x = images(batch, &mut rng);
         let labels: Vec<usize> = (0..batch).map(|i| i % 5).collect();
         row(&format!("conv-4 forward + backward, batch {batch}"), &mut || forward_backward(&net, &params, &x, &labels));
+    }
+    if backbone_only {
+        return;
     }
     let step = |name: &str,
                 method: &dyn MetaMethod<f32>,

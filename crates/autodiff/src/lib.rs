@@ -27,6 +27,8 @@ mod float;
 mod functional;
 mod op;
 mod ops;
+mod parallel;
+mod scratch;
 mod small_list;
 #[cfg(feature = "proptest")]
 pub mod strategies;

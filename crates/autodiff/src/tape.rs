@@ -10,6 +10,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::scratch::ScratchRelease;
 use crate::small_list::{with_small_list, Ids};
 
 static NEXT_TAPE_ID: AtomicUsize = AtomicUsize::new(0);
@@ -293,12 +294,19 @@ impl<T: Float> Tape<T> {
             }
         }
 
+        // The fast path drops scratch values as soon as nothing can read them (see `scratch`).
+        let mut release = (!self.recording.get()).then(|| ScratchRelease::new(self.len()));
+        let mut is_target = vec![false; y.id + 1];
+        for x in xs.iter().filter(|x| x.id <= y.id) {
+            is_target[x.id] = true;
+        }
         let mut cotangents: Vec<Option<Var<'t, T>>> = vec![None; y.id + 1];
         if relevant[y.id] {
             cotangents[y.id] = Some(seed);
         }
         for id in (lo..=y.id).rev() {
             let Some(grad) = cotangents[id] else { continue };
+            let created_from = self.len();
             let (op, inputs) = {
                 let nodes = self.nodes.borrow();
                 match &nodes[id].op {
@@ -332,10 +340,37 @@ impl<T: Float> Tape<T> {
                     g.shape(),
                     input.shape()
                 );
-                cotangents[input.id] = Some(match cotangents[input.id] {
+                let sum = match cotangents[input.id] {
                     None => g,
-                    Some(acc) => acc + g,
-                });
+                    Some(acc) => {
+                        let sum = acc + g;
+                        if let Some(release) = release.as_mut() {
+                            release.let_go(acc.id);
+                            if release.is_dead(acc.id) {
+                                self.nodes.borrow_mut()[acc.id].value = Tensor::released();
+                            }
+                        }
+                        sum
+                    }
+                };
+                if let Some(release) = release.as_mut() {
+                    release.hold(sum.id);
+                }
+                cotangents[input.id] = Some(sum);
+            }
+            if let Some(release) = release.as_mut() {
+                // This node's cotangent has been pulled back: unless it is an answer, it is read
+                // no more. Neither are this step's temporaries that no slot took.
+                if !is_target[id] {
+                    release.let_go(grad.id);
+                    cotangents[id] = None;
+                }
+                let mut nodes = self.nodes.borrow_mut();
+                for dead in (created_from..nodes.len()).chain([grad.id]) {
+                    if release.is_dead(dead) {
+                        nodes[dead].value = Tensor::released();
+                    }
+                }
             }
         }
         xs.iter()

@@ -38,6 +38,11 @@ impl<T: Float> Tensor<T> {
         Tensor { data: array }
     }
 
+    /// An empty placeholder for a value that will not be read again (a released scratch node).
+    pub(crate) fn released() -> Self {
+        Self::from_vec(&[0], Vec::new())
+    }
+
     /// A zero-dimensional tensor holding one value.
     pub fn scalar(value: T) -> Self {
         Self::from_vec(&[], vec![value])
@@ -135,10 +140,11 @@ impl<T: Float> Tensor<T> {
     }
 
     /// Applies `f` to every element.
-    pub fn map(&self, f: impl Fn(T) -> T) -> Self {
-        // Contiguous row-major storage (the common case) maps as a slice: no index arithmetic.
+    pub fn map(&self, f: impl Fn(T) -> T + Sync) -> Self {
+        // Contiguous row-major storage (the common case) maps as a slice: no index arithmetic,
+        // and long tensors in parallel blocks.
         match self.data.as_slice() {
-            Some(values) => Self::from_vec(self.shape(), values.iter().map(|&x| f(x)).collect()),
+            Some(values) => Self::from_vec(self.shape(), crate::parallel::map(values, f)),
             None => Self::from_array(self.data.map(|&x| f(x))),
         }
     }
@@ -147,7 +153,7 @@ impl<T: Float> Tensor<T> {
     ///
     /// # Panics
     /// If the shapes differ.
-    pub fn zip_map(&self, other: &Self, f: impl Fn(T, T) -> T) -> Self {
+    pub fn zip_map(&self, other: &Self, f: impl Fn(T, T) -> T + Sync) -> Self {
         assert_eq!(
             self.shape(),
             other.shape(),
@@ -156,7 +162,7 @@ impl<T: Float> Tensor<T> {
             other.shape()
         );
         match (self.data.as_slice(), other.data.as_slice()) {
-            (Some(a), Some(b)) => Self::from_vec(self.shape(), a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()),
+            (Some(a), Some(b)) => Self::from_vec(self.shape(), crate::parallel::zip(a, b, f)),
             _ => Self::from_array(ndarray::Zip::from(&self.data).and(&other.data).map_collect(|&a, &b| f(a, b))),
         }
     }

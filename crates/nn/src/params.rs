@@ -79,7 +79,7 @@ impl<T: Float> Params<T> {
     ///
     /// # Panics
     /// If the names or shapes differ.
-    pub fn zip_map(&self, other: &Self, f: impl Fn(T, T) -> T) -> Self {
+    pub fn zip_map(&self, other: &Self, f: impl Fn(T, T) -> T + Sync) -> Self {
         self.check_same_layout(other, "zip_map");
         Params {
             entries: self

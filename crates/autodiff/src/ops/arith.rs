@@ -6,11 +6,12 @@
 //! (and the identity when no broadcasting happened).
 
 use super::shape::block_layout;
+use crate::parallel;
 use crate::{broadcast_shape, Float, Grads, Op, Tensor, Var};
 use ndarray::Zip;
 
 /// `f` elementwise over two tensors that broadcast together.
-fn zip_broadcast<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: impl Fn(T, T) -> T) -> Tensor<T> {
+fn zip_broadcast<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: impl Fn(T, T) -> T + Sync) -> Tensor<T> {
     if a.shape() == b.shape() {
         return a.zip_map(b, f);
     }
@@ -26,21 +27,18 @@ fn zip_broadcast<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: impl Fn(T, T) -> T) 
 /// The fast path for the common broadcasts (a bias row, a per-channel scale, a scalar): one
 /// row-major operand read as `[outer, mid, inner]` blocks, the other varying along `mid` only
 /// (see [`block_layout`]). `None` otherwise.
-fn zip_blocks<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: &impl Fn(T, T) -> T) -> Option<Tensor<T>> {
+fn zip_blocks<T: Float>(a: &Tensor<T>, b: &Tensor<T>, f: &(impl Fn(T, T) -> T + Sync)) -> Option<Tensor<T>> {
     let (xa, xb) = (a.array().as_slice()?, b.array().as_slice()?);
     let blocks = |large: &[T], small: &[T], (outer, mid, inner): (usize, usize, usize), small_first: bool| {
-        let mut out = Vec::with_capacity(large.len());
-        for o in 0..outer {
-            for (m, &s) in small.iter().enumerate().take(mid) {
-                let block = &large[(o * mid + m) * inner..(o * mid + m + 1) * inner];
-                if small_first {
-                    out.extend(block.iter().map(|&x| f(s, x)));
-                } else {
-                    out.extend(block.iter().map(|&x| f(x, s)));
+        // One chunk per outer index (an image of a batch), in parallel when long.
+        parallel::fill_chunks(outer, mid * inner, |o, out: &mut [T]| {
+            let large = &large[o * mid * inner..(o + 1) * mid * inner];
+            for ((&s, block), out) in small.iter().zip(large.chunks_exact(inner)).zip(out.chunks_exact_mut(inner)) {
+                for (y, &x) in out.iter_mut().zip(block) {
+                    *y = if small_first { f(s, x) } else { f(x, s) };
                 }
             }
-        }
-        out
+        })
     };
     if let Some(layout) = block_layout(a.shape(), b.shape()) {
         Some(Tensor::from_vec(a.shape(), blocks(xa, xb, layout, false)))
@@ -186,7 +184,10 @@ mod tests {
     /// shapes it takes (bias, per-channel, scalar, middle axes) and ones it must decline.
     #[test]
     fn block_broadcasting_agrees_with_the_general_path() {
-        let pairs: [(&[usize], &[usize]); 7] = [
+        let pairs: [(&[usize], &[usize]); 9] = [
+            // Long enough for the parallel blocks.
+            (&[2, 3, 64, 100], &[1, 3, 1, 1]),
+            (&[700, 64], &[64]),
             (&[4, 3], &[3]),
             (&[2, 3, 4, 5], &[1, 3, 1, 1]),
             (&[2, 3, 4], &[]),

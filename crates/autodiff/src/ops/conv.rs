@@ -188,11 +188,14 @@ impl<'t, T: Float> Var<'t, T> {
         let value = self.value();
         let data = contiguous(&value);
         let per_image = channels * out_h * out_w;
-        let mut argmax = vec![0usize; batch * per_image];
-        let mut scratch = vec![T::zero(); per_image];
-        for (image, winners) in data.chunks(window.input_len().max(1)).zip(argmax.chunks_mut(per_image.max(1))) {
-            max_pool2d(&window, image, &mut scratch, winners);
-        }
+        // Each image's winners, in parallel over the batch when it is large.
+        let winners = crate::parallel::map_indices(batch, window.input_len(), |i| {
+            let image = &data[i * window.input_len()..(i + 1) * window.input_len()];
+            let (mut scratch, mut winners) = (vec![T::zero(); per_image], vec![0usize; per_image]);
+            max_pool2d(&window, image, &mut scratch, &mut winners);
+            winners
+        });
+        let argmax: Vec<usize> = winners.concat();
         let index =
             ArrayD::from_shape_vec(vec![batch, channels, out_h * out_w], argmax).expect("sizes agree").into_shared();
         self.reshape(&[batch, channels, h * w]).gather(2, &index).reshape(&[batch, channels, out_h, out_w])

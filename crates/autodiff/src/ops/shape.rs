@@ -86,12 +86,11 @@ impl<T: Float> Op<T> for BroadcastTo {
         if let (Some(values), Some((outer, mid, inner))) =
             (x[0].array().as_slice(), block_layout(&self.0, x[0].shape()))
         {
-            let mut out = Vec::with_capacity(outer * mid * inner);
-            for _ in 0..outer {
-                for &v in values {
-                    out.extend(std::iter::repeat_n(v, inner));
+            let out = crate::parallel::fill_chunks(outer, mid * inner, |_, out: &mut [T]| {
+                for (&v, block) in values.iter().zip(out.chunks_exact_mut(inner.max(1))) {
+                    block.fill(v);
                 }
-            }
+            });
             return Tensor::from_vec(&self.0, out);
         }
         Tensor::from_array(x[0].array().broadcast(IxDyn(&self.0)).expect("checked by broadcast_to").to_owned())
@@ -118,12 +117,20 @@ impl<T: Float> Op<T> for SumTo {
         }
         // A block pattern (a bias or per-channel gradient): one pass over the slice, adding in
         // memory order, which for a bias is the general path's order too.
-        if let (Some(values), Some((_, mid, inner))) = (x[0].array().as_slice(), block_layout(x[0].shape(), target)) {
+        if let (Some(values), Some((outer, mid, inner))) = (x[0].array().as_slice(), block_layout(x[0].shape(), target))
+        {
             let mut acc = vec![T::zero(); mid];
             if mid * inner > 0 {
-                for outer_block in values.chunks_exact(mid * inner) {
-                    for (a, block) in acc.iter_mut().zip(outer_block.chunks_exact(inner)) {
-                        *a += block.iter().fold(T::zero(), |s, &v| s + v);
+                // Each outer block's sums (in parallel when long), then added in block order:
+                // the same additions in the same order on any number of threads.
+                let partials = crate::parallel::map_indices(outer, mid * inner, |o| {
+                    let outer_block = &values[o * mid * inner..(o + 1) * mid * inner];
+                    outer_block.chunks_exact(inner).map(|block| block.iter().fold(T::zero(), |s, &v| s + v)).collect()
+                });
+                for partial in partials {
+                    let partial: Vec<T> = partial;
+                    for (a, p) in acc.iter_mut().zip(partial) {
+                        *a += p;
                     }
                 }
             }
@@ -272,8 +279,15 @@ mod tests {
     /// (`sum_axis` loops and ndarray's broadcast view).
     #[test]
     fn block_sum_to_and_broadcast_to_agree_with_the_general_path() {
-        let cases: [(&[usize], &[usize]); 4] =
-            [(&[4, 3], &[3]), (&[2, 3, 4, 5], &[1, 3, 1, 1]), (&[2, 3, 4], &[1, 1]), (&[2, 3, 4], &[3, 4])];
+        let cases: [(&[usize], &[usize]); 6] = [
+            (&[4, 3], &[3]),
+            (&[2, 3, 4, 5], &[1, 3, 1, 1]),
+            (&[2, 3, 4], &[1, 1]),
+            (&[2, 3, 4], &[3, 4]),
+            // Long enough for the parallel blocks.
+            (&[5, 3, 64, 50], &[1, 3, 1, 1]),
+            (&[900, 40], &[40]),
+        ];
         for (large, small) in cases {
             let n = large.iter().product::<usize>();
             let x = Tensor::from_vec(large, (0..n).map(|i| (i as f64 * 0.37).sin()).collect::<Vec<f64>>());

@@ -73,7 +73,7 @@ unary_op!(
 
 /// Applies an elementwise function: with the kernel when there is one and the values are
 /// contiguous (vectorised, parallel for long tensors), with `f` otherwise.
-fn map_elementwise<T: Float>(x: &Tensor<T>, kernel: Option<Unary>, f: impl Fn(T) -> T) -> Tensor<T> {
+fn map_elementwise<T: Float>(x: &Tensor<T>, kernel: Option<Unary>, f: impl Fn(T) -> T + Sync) -> Tensor<T> {
     match (kernel, x.array().as_slice()) {
         (Some(op), Some(values)) => {
             let mut out = vec![T::zero(); values.len()];
@@ -176,7 +176,7 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// A constant of this Var's shape with `f` applied to each element of its value: the
     /// non-differentiable factors (steps, signs) that VJPs multiply by.
-    pub(crate) fn mask_values(self, f: impl Fn(T) -> T) -> Self {
+    pub(crate) fn mask_values(self, f: impl Fn(T) -> T + Sync) -> Self {
         self.constant(self.value().map(f))
     }
 }
