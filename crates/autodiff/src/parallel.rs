@@ -8,6 +8,7 @@
 use crate::Float;
 
 /// Elements below which a loop stays on the calling thread, and the size of a parallel block.
+#[cfg_attr(not(feature = "rayon"), allow(dead_code))]
 pub(crate) const BLOCK: usize = 1 << 15;
 
 /// `f(x)` for every element.
@@ -57,5 +58,7 @@ pub(crate) fn map_indices<R: Send>(count: usize, work_each: usize, partial: impl
         let per_task = BLOCK.div_ceil(work_each.max(1));
         return (0..count).into_par_iter().with_min_len(per_task).map(&partial).collect();
     }
+    #[cfg(not(feature = "rayon"))]
+    let _ = work_each;
     (0..count).map(partial).collect()
 }
