@@ -40,7 +40,7 @@ pub use float::Float;
 pub use functional::{hessian, jacobian};
 pub use metagrad_kernels::Window2d;
 pub use op::{Grads, Op};
-pub use ops::{broadcast_shape, concat, one_hot, select, stack, Indices, Mask};
+pub use ops::{broadcast_shape, channel_moments, concat, one_hot, select, stack, Indices, Mask};
 pub use tape::{Anomaly, Tape};
 pub use tensor::Tensor;
 pub use var::Var;

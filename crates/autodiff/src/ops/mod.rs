@@ -13,6 +13,7 @@ mod compare;
 mod conv;
 mod index;
 mod matmul;
+mod norm;
 mod overload;
 mod reduce;
 mod shape;
@@ -22,5 +23,6 @@ mod unary;
 
 pub use compare::{select, Mask};
 pub use index::{one_hot, Indices};
+pub use norm::channel_moments;
 pub use shape::broadcast_shape;
 pub use slice::{concat, stack};

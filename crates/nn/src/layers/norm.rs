@@ -1,8 +1,9 @@
 //! Normalisation: batch-norm (Ioffe & Szegedy 2015) and layer-norm (Ba et al. 2016), written
-//! with differentiable ops so that MAML can differentiate through them to any order.
+//! with differentiable ops so that MAML can differentiate through them to any order (batch
+//! statistics through the fused `standardize_channels`, whose VJP is itself differentiable).
 
 use crate::{Context, Mode, Module, ParamVars, Params};
-use metagrad_autodiff::{Float, Tensor, Var};
+use metagrad_autodiff::{channel_moments, Float, Tensor, Var};
 use rand::rngs::StdRng;
 
 /// Batch normalisation over `[N, C]` or `[N, C, H, W]`, per channel:
@@ -52,28 +53,25 @@ impl<T: Float> Module<T> for BatchNorm {
             self.channels,
             self.channels
         );
-        let axes: &[usize] = if shape.len() == 2 { &[0] } else { &[0, 2, 3] };
         let mut channel_shape = vec![1; shape.len()];
         channel_shape[1] = self.channels;
         let (mean_key, var_key) = (p.full_name("running_mean"), p.full_name("running_var"));
-        let (mean, var) = if ctx.mode == Mode::Train || ctx.transductive {
-            let mean = x.mean_axes(axes, true);
-            let var = (x - mean).square().mean_axes(axes, true);
+        let normalised = if ctx.mode == Mode::Train || ctx.transductive {
             if ctx.mode == Mode::Train && !ctx.transductive {
+                let (mean, var) = channel_moments(&x.value());
                 let count = x.len() / self.channels;
                 let unbiased = T::of(count as f64 / (count.max(2) - 1) as f64);
                 let m = T::of(self.momentum);
                 let mut update = |key: &str, batch: Tensor<T>, scale: T, default: T| {
                     let old = ctx.state.get(key).cloned().unwrap_or_else(|| Tensor::full(&[self.channels], default));
-                    let new = old.zip_map(&Tensor::from_vec(&[self.channels], batch.to_vec()), |o, b| {
-                        (T::one() - m) * o + m * b * scale
-                    });
+                    let new = old.zip_map(&batch, |o, b| (T::one() - m) * o + m * b * scale);
                     ctx.state.insert(key, new);
                 };
-                update(&mean_key, mean.value(), T::one(), T::zero());
-                update(&var_key, var.value(), unbiased, T::one());
+                update(&mean_key, mean, T::one(), T::zero());
+                update(&var_key, var, unbiased, T::one());
             }
-            (mean, var)
+            // One fused op, forward and back; the same function as the composition below.
+            x.standardize_channels(self.eps)
         } else {
             let running = |key: &str| {
                 let t = ctx.state.get(key).unwrap_or_else(|| {
@@ -83,9 +81,8 @@ impl<T: Float> Module<T> for BatchNorm {
                 });
                 x.constant(Tensor::from_vec(&channel_shape, t.to_vec()))
             };
-            (running(&mean_key), running(&var_key))
+            (x - running(&mean_key)) / (running(&var_key) + T::of(self.eps)).sqrt()
         };
-        let normalised = (x - mean) / (var + T::of(self.eps)).sqrt();
         normalised * p.get("weight").reshape(&channel_shape) + p.get("bias").reshape(&channel_shape)
     }
 }

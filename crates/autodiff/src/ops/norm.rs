@@ -1,0 +1,188 @@
+//! Per-channel standardisation, the core of batch-norm, as one fused op with a fused VJP.
+//!
+//! For a tensor `[N, C, ...]` and each channel `c`, over the `m` elements of every other axis:
+//!
+//! ```text
+//! mu = mean(x),  r = (mean((x - mu)^2) + eps)^(-1/2),  x^ = (x - mu) r.
+//! ```
+//!
+//! Its Jacobian, per channel, is `J = r (I - 1 1^T / m - x^ x^T / m)`, which is symmetric, so
+//! the VJP of a cotangent `g` is
+//!
+//! ```text
+//! N(g) = J g = r (g - mean(g) - x^ mean(g x^)).
+//! ```
+//!
+//! `N` is itself an op of `(x, g)`, linear in `g`. Its VJP, for a cotangent `u` of its output
+//! `dx = N(g)`, is `N(u)` for `g` (`J` is symmetric) and, for `x` (using
+//! `dr/dx_j = -r^2 x^_j / m` and `d<v, x^>/dx = N(v)` for any `v` that does not depend on `x`),
+//!
+//! ```text
+//! -(r / m) (x^ <u, dx> + <u, x^> dx) - r mean(g x^) N(u)          (<,> summed per channel)
+//! ```
+//!
+//! written with `standardize_channels`, `N` and differentiable arithmetic, so every order of
+//! derivative follows. Composed from primitives, the same forward would take six full-size
+//! temporaries and its backward a dozen; fused, the forward reads `x` three times and writes
+//! once, and the backward reads `x` and `g` three times and writes once.
+//!
+//! Statistics are summed per channel in one fixed order, so results do not depend on the
+//! number of threads.
+
+use crate::parallel;
+use crate::{Float, Grads, Op, Tensor, Var};
+use std::borrow::Cow;
+
+/// `x`'s elements in row-major order, borrowed when they already are.
+fn row_major<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
+    match x.array().as_slice() {
+        Some(slice) => Cow::Borrowed(slice),
+        None => Cow::Owned(x.to_vec()),
+    }
+}
+
+/// `[N, C, S]`: the batch, the channels (axis 1) and the product of the remaining axes.
+fn layout(shape: &[usize]) -> (usize, usize, usize) {
+    (shape[0], shape[1], shape[2..].iter().product())
+}
+
+/// Per channel: the mean and `r = 1 / sqrt(biased variance + eps)` (`eps = None`: the
+/// biased variance itself).
+fn moments<T: Float>(x: &[T], (n, c, s): (usize, usize, usize), eps: Option<f64>) -> Vec<(T, T)> {
+    let m = T::of((n * s) as f64);
+    parallel::map_indices(c, n * s, |ch| {
+        let blocks = || (0..n).map(move |b| &x[(b * c + ch) * s..(b * c + ch + 1) * s]);
+        let mut sum = T::zero();
+        for block in blocks() {
+            sum += block.iter().fold(T::zero(), |a, &v| a + v);
+        }
+        let mean = sum / m;
+        let mut squares = T::zero();
+        for block in blocks() {
+            squares += block.iter().fold(T::zero(), |a, &v| a + (v - mean) * (v - mean));
+        }
+        let var = squares / m;
+        (mean, eps.map_or(var, |eps| T::one() / (var + T::of(eps)).sqrt()))
+    })
+}
+
+/// The per-channel mean and biased variance of `x` (`[N, C, ...]`), each of shape `[C]`:
+/// the batch statistics that batch-norm keeps running estimates of.
+///
+/// # Panics
+/// If `x` has fewer than two axes.
+pub fn channel_moments<T: Float>(x: &Tensor<T>) -> (Tensor<T>, Tensor<T>) {
+    check_rank(x.shape(), "channel_moments");
+    let (_, c, _) = layout(x.shape());
+    let (mean, var): (Vec<T>, Vec<T>) = moments(&row_major(x), layout(x.shape()), None).into_iter().unzip();
+    (Tensor::from_vec(&[c], mean), Tensor::from_vec(&[c], var))
+}
+
+fn check_rank(shape: &[usize], op: &str) {
+    assert!(shape.len() >= 2, "{op}: needs [N, C, ...], got shape {shape:?}");
+}
+
+/// `x^ = (x - mu) r` per channel.
+struct Standardize {
+    eps: f64,
+}
+
+impl<T: Float> Op<T> for Standardize {
+    fn name(&self) -> &'static str {
+        "standardize_channels"
+    }
+    fn forward(&self, inputs: &[&Tensor<T>]) -> Tensor<T> {
+        let x = row_major(inputs[0]);
+        let (n, c, s) = layout(inputs[0].shape());
+        let stats = moments(&x, (n, c, s), Some(self.eps));
+        let out = parallel::fill_chunks(n, c * s, |b, out: &mut [T]| {
+            let x = &x[b * c * s..(b + 1) * c * s];
+            for ((&(mean, r), x), out) in stats.iter().zip(x.chunks_exact(s)).zip(out.chunks_exact_mut(s)) {
+                for (y, &v) in out.iter_mut().zip(x) {
+                    *y = (v - mean) * r;
+                }
+            }
+        });
+        Tensor::from_vec(inputs[0].shape(), out)
+    }
+    fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+        vec![Some(standardize_vjp(x[0], g, self.eps))]
+    }
+}
+
+/// `N(g) = r (g - mean(g) - x^ mean(g x^))` per channel, from inputs `(x, g)`.
+struct StandardizeVjp {
+    eps: f64,
+}
+
+impl<T: Float> Op<T> for StandardizeVjp {
+    fn name(&self) -> &'static str {
+        "standardize_channels_vjp"
+    }
+    fn forward(&self, inputs: &[&Tensor<T>]) -> Tensor<T> {
+        let (x, g) = (row_major(inputs[0]), row_major(inputs[1]));
+        let (n, c, s) = layout(inputs[0].shape());
+        let m = T::of((n * s) as f64);
+        let stats = moments(&x, (n, c, s), Some(self.eps));
+        // Per channel: mean(g) and mean(g x^).
+        let means = parallel::map_indices(c, n * s, |ch| {
+            let (mean, r) = stats[ch];
+            let (mut sum_g, mut sum_gx) = (T::zero(), T::zero());
+            for b in 0..n {
+                let range = (b * c + ch) * s..(b * c + ch + 1) * s;
+                for (&gv, &xv) in g[range.clone()].iter().zip(&x[range]) {
+                    sum_g += gv;
+                    sum_gx += gv * (xv - mean) * r;
+                }
+            }
+            (sum_g / m, sum_gx / m)
+        });
+        let out = parallel::fill_chunks(n, c * s, |b, out: &mut [T]| {
+            let (x, g) = (&x[b * c * s..(b + 1) * c * s], &g[b * c * s..(b + 1) * c * s]);
+            let blocks = x.chunks_exact(s).zip(g.chunks_exact(s)).zip(out.chunks_exact_mut(s));
+            for (ch, ((x, g), out)) in blocks.enumerate() {
+                let ((mean, r), (mean_g, mean_gx)) = (stats[ch], means[ch]);
+                for ((y, &xv), &gv) in out.iter_mut().zip(x).zip(g) {
+                    *y = r * (gv - mean_g - (xv - mean) * r * mean_gx);
+                }
+            }
+        });
+        Tensor::from_vec(inputs[0].shape(), out)
+    }
+    fn vjp<'t>(&self, inputs: &[Var<'t, T>], dx: Var<'t, T>, u: Var<'t, T>, wants: &[bool]) -> Grads<'t, T> {
+        let (x, g) = (inputs[0], inputs[1]);
+        let n_u = standardize_vjp(x, u, self.eps);
+        let grad_x = wants[0].then(|| {
+            let shape = x.shape();
+            let axes: Vec<usize> = (0..shape.len()).filter(|&a| a != 1).collect();
+            let m = T::of((shape[0] * layout(&shape).2) as f64);
+            let centred = x - x.mean_axes(&axes, true);
+            let r = (centred.square().mean_axes(&axes, true) + T::of(self.eps)).powf(T::of(-0.5));
+            let x_hat = x.standardize_channels(self.eps);
+            let per_channel = |a: Var<'t, T>, b: Var<'t, T>| (a * b).sum_axes(&axes, true);
+            let mean_g_x_hat = per_channel(g, x_hat) * (T::one() / m);
+            -(r * (T::one() / m)) * (x_hat * per_channel(u, dx) + dx * per_channel(u, x_hat)) - r * mean_g_x_hat * n_u
+        });
+        vec![grad_x, wants[1].then_some(n_u)]
+    }
+}
+
+/// `N(g)` for `x` (the VJP of [`Var::standardize_channels`]).
+fn standardize_vjp<'t, T: Float>(x: Var<'t, T>, g: Var<'t, T>, eps: f64) -> Var<'t, T> {
+    x.tape.apply(StandardizeVjp { eps }, &[x, g])
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Standardises each channel (axis 1) of `[N, C, ...]` with its own statistics over every
+    /// other axis: `(x - mean) / sqrt(var + eps)`, with the biased variance. Batch-norm in
+    /// training mode is this, then a per-channel scale and shift. One fused op forward and
+    /// back (see the module's notes for the math); differentiable to any order.
+    ///
+    /// # Panics
+    /// If `x` has fewer than two axes, or `eps` is negative.
+    pub fn standardize_channels(self, eps: f64) -> Self {
+        check_rank(&self.shape(), "standardize_channels");
+        assert!(eps >= 0.0, "standardize_channels: eps = {eps} is negative");
+        self.tape.apply(Standardize { eps }, &[self])
+    }
+}
