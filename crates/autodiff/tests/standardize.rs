@@ -99,3 +99,41 @@ fn a_vector_has_no_channel_axis() {
     let tape = Tape::<f64>::new();
     tape.var(Tensor::from_vec(&[3], vec![1.0, 2.0, 3.0])).standardize_channels(1e-5);
 }
+
+#[test]
+fn in_f32_the_fused_gradient_is_as_accurate_as_the_composed_one() {
+    // A batch-norm-sized channel (16 x 28 x 28 elements), values with an offset, cotangents
+    // from a fixed weighting; both f32 results against the f64 composition.
+    let shape = [16, 3, 28, 28];
+    let len: usize = shape.iter().product();
+    let x: Vec<f64> = (0..len).map(|k| 2.0 + ((k * 7919 % 1013) as f64 / 1013.0 - 0.5) * 3.0).collect();
+    let w: Vec<f64> = (0..len).map(|k| ((k * 104_729 % 997) as f64 / 997.0) - 0.5).collect();
+    let gradient_f64 = {
+        let tape = Tape::<f64>::new();
+        let xv = tape.var(Tensor::from_vec(&shape, x.clone()));
+        let y = (composed(xv, 1e-5) * tape.constant(Tensor::from_vec(&shape, w.clone()))).square().sum();
+        tape.grad(y, &[xv])[0].to_vec()
+    };
+    let gradient_f32 = |fused: bool| {
+        let tape = Tape::<f32>::new();
+        let xv = tape.var(Tensor::from_vec(&shape, x.iter().map(|&v| v as f32).collect()));
+        let normalised = if fused {
+            xv.standardize_channels(1e-5)
+        } else {
+            let axes = [0, 2, 3];
+            let centred = xv - xv.mean_axes(&axes, true);
+            centred / (centred.square().mean_axes(&axes, true) + 1e-5).sqrt()
+        };
+        let y = (normalised * tape.constant(Tensor::from_vec(&shape, w.iter().map(|&v| v as f32).collect())))
+            .square()
+            .sum();
+        tape.grad(y, &[xv])[0].to_vec()
+    };
+    let error = |g: Vec<f32>| {
+        let scale = gradient_f64.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        g.iter().zip(&gradient_f64).fold(0.0f64, |m, (&a, &b)| m.max((a as f64 - b).abs())) / scale
+    };
+    let (fused, composed_f32) = (error(gradient_f32(true)), error(gradient_f32(false)));
+    println!("largest error relative to the largest gradient: fused {fused:.2e}, composed {composed_f32:.2e}");
+    assert!(fused < 1e-5 && fused <= 2.0 * composed_f32.max(1e-7), "fused {fused:.2e}, composed {composed_f32:.2e}");
+}
