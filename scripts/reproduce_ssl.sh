@@ -26,6 +26,11 @@ done
 run mnist-simclr-centroid --method simclr --dataset mnist --data "$shared/mnist" --steps "$steps" --centroid-weight 0.5
 # The margin contrastive loss with a wider margin (unit vectors at right angles are sqrt 2 apart).
 run mnist-contrastive-margin-1.4 --method contrastive --dataset mnist --data "$shared/mnist" --steps "$steps" --margin 1.4
+# The margin contrastive loss through a projection head, as SimCLR's (Chen et al. 2020, 4.2).
+run mnist-contrastive-projector --method contrastive --dataset mnist --data "$shared/mnist" --steps "$steps" --projector
+# Jigsaw sees 512 tiles of 14x14 a step, half the pixels of the two-view methods' 256
+# images of 28x28: at twice the steps it has seen as many pixels, in about their wall time.
+run mnist-jigsaw-2x --method jigsaw --dataset mnist --data "$shared/mnist" --steps "$((2 * steps))"
 # Omniglot: positives are images of one class (the siamese set-up of Koch et al.) for the
 # metric losses; SimCLR learns from views alone.
 for method in random contrastive triplet simclr; do

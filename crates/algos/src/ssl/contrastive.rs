@@ -21,10 +21,15 @@
 //! two views of one image, so the loss averages the two kinds separately and adds them:
 //! `L = mean_pos l_ij + mean_neg l_ij`. Embeddings are L2-normalised, so `D_ij` lies in
 //! `[0, 2]` and `eps` is on that scale.
+//!
+//! Optionally the loss reads a projection `g(f(x))` through an MLP head, as SimCLR's does
+//! (Chen et al. 2020, §4.2, found a head between the representation and the loss improves
+//! the representation, since the loss then need not erase from `f(x)` what the views
+//! change); the linear probe still reads `f(x)`.
 
-use super::{encode, l2_normalize_rows, pair_distances, two_views, Distance, Method, Objective, Positives, Step};
+use super::{apply_head, encode, l2_normalize_rows, mlp_head, pair_distances, two_views, Distance, Method, Objective, Positives, Step};
 use metagrad_autodiff::{Float, Tensor, Var};
-use metagrad_nn::{Context, Module, ParamVars};
+use metagrad_nn::{Context, Module, ParamVars, Sequential};
 
 /// The margin contrastive loss of embeddings `z` (`[rows, d]`) with one group id per row;
 /// rows of one group are positives. Pairs `i < j`; each kind averaged on its own (a kind
@@ -60,25 +65,39 @@ pub fn contrastive_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize], margin: f
 }
 
 /// A siamese encoder trained with [`contrastive_loss`] on two views of every image.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Contrastive {
+pub struct Contrastive<T: Float> {
     /// Which rows are positives.
     pub positives: Positives,
     /// `eps`, in the units of `distance` (embeddings are unit vectors: at most 2 apart).
     pub margin: f64,
     /// Where the hinge acts: on the distance (Hadsell et al.) or its square.
     pub distance: Distance,
+    /// `Linear -> batch-norm -> ReLU -> Linear` between the encoder and the loss, or `None`
+    /// for the loss on the encoder's features themselves.
+    pub projector: Option<Sequential<T>>,
 }
 
-impl Default for Contrastive {
+impl<T: Float> Default for Contrastive<T> {
+    /// Positives are views, margin 1, Euclidean hinge, no projector.
     fn default() -> Self {
-        Contrastive { positives: Positives::Views, margin: 1.0, distance: Distance::Euclidean }
+        Contrastive { positives: Positives::Views, margin: 1.0, distance: Distance::Euclidean, projector: None }
     }
 }
 
-impl<T: Float> Method<T> for Contrastive {
+impl<T: Float> Contrastive<T> {
+    /// The same, with the loss on projections `features -> hidden -> projection`.
+    pub fn with_projector(self, features: usize, hidden: usize, projection: usize) -> Self {
+        Contrastive { projector: Some(mlp_head(features, hidden, projection)), ..self }
+    }
+}
+
+impl<T: Float> Method<T> for Contrastive<T> {
     fn name(&self) -> &'static str {
         "contrastive"
+    }
+
+    fn heads(&self) -> Vec<(&'static str, &dyn Module<T>)> {
+        self.projector.iter().map(|p| ("projector", p as &dyn Module<T>)).collect()
     }
 
     fn objective<'t>(
@@ -89,7 +108,12 @@ impl<T: Float> Method<T> for Contrastive {
         ctx: &mut Context<T>,
     ) -> Objective<'t, T> {
         let (views, groups) = two_views(step, self.positives);
-        let z = l2_normalize_rows(encode(encoder, params, views, ctx));
-        Objective { loss: contrastive_loss(z, &groups, self.margin, self.distance), embeddings: Some((z, groups)) }
+        let h = encode(encoder, params, views, ctx);
+        let features = l2_normalize_rows(h);
+        let z = match &self.projector {
+            Some(projector) => l2_normalize_rows(apply_head(projector, "projector", params, h, ctx)),
+            None => features,
+        };
+        Objective { loss: contrastive_loss(z, &groups, self.margin, self.distance), embeddings: Some((features, groups)) }
     }
 }

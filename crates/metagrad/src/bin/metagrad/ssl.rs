@@ -142,9 +142,13 @@ pub struct Args {
     /// Barlow Twins' off-diagonal weight (default 1 / projection size).
     #[arg(long)]
     lambda: Option<f64>,
-    /// Projection size of SimCLR, BYOL and Barlow Twins.
+    /// Projection size of SimCLR, BYOL and Barlow Twins (and of --projector).
     #[arg(long, default_value_t = 128)]
     projection: usize,
+    /// The contrastive loss reads a projection head's output (512 hidden, --projection out)
+    /// instead of the encoder's features.
+    #[arg(long)]
+    projector: bool,
     /// Use only this many training images for pretraining (default: all).
     #[arg(long)]
     train_images: Option<usize>,
@@ -177,6 +181,8 @@ struct Results {
     batch_size: usize,
     lr: f64,
     centroid_weight: f64,
+    /// Whether the contrastive loss read a projection head.
+    projector: bool,
     seed: u64,
     /// MNIST: linear-probe test accuracy with 1% (600) and 100% of the training labels.
     probe_1_percent: Option<f64>,
@@ -208,6 +214,9 @@ fn check(args: &Args) -> CliResult<()> {
     if args.train_images == Some(0) {
         return Err("--train-images must be positive".into());
     }
+    if args.projector && args.method != Method::Contrastive {
+        return Err("--projector applies to --method contrastive (SimCLR, BYOL and Barlow Twins always have one)".into());
+    }
     if args.method == Method::Rotation && args.dataset == Dataset::Omniglot {
         return Err("--method rotation on Omniglot: its classes include every character's four rotations, so \
                     the rotation of an image is not recoverable from it"
@@ -238,7 +247,13 @@ fn method_of(args: &Args, classes: usize) -> Option<Box<dyn SslMethod<f32>>> {
         Method::Random => return None,
         Method::Supervised => Box::new(Supervised::new(f, classes)),
         Method::Contrastive => {
-            Box::new(Contrastive { positives, margin: args.margin.unwrap_or(Contrastive::default().margin), distance })
+            let plain = Contrastive {
+                positives,
+                margin: args.margin.unwrap_or(Contrastive::<f32>::default().margin),
+                distance,
+                projector: None,
+            };
+            Box::new(if args.projector { plain.with_projector(f, hidden, projection) } else { plain })
         }
         Method::Triplet => Box::new(TripletNet {
             positives,
@@ -414,6 +429,7 @@ pub fn run(args: Args) -> CliResult<()> {
         batch_size: args.batch_size,
         lr: args.lr,
         centroid_weight: args.centroid_weight,
+        projector: args.projector,
         seed: args.seed,
         probe_1_percent: None,
         probe_100_percent: None,
