@@ -27,7 +27,10 @@
 //! the representation, since the loss then need not erase from `f(x)` what the views
 //! change); the linear probe still reads `f(x)`.
 
-use super::{apply_head, encode, l2_normalize_rows, mlp_head, pair_distances, two_views, Distance, Method, Objective, Positives, Step};
+use super::{
+    apply_head, encode, l2_normalize_rows, mlp_head, pair_distances, two_views, Distance, Method, Objective, Positives,
+    Step,
+};
 use metagrad_autodiff::{Float, Tensor, Var};
 use metagrad_nn::{Context, Module, ParamVars, Sequential};
 
@@ -114,6 +117,9 @@ impl<T: Float> Method<T> for Contrastive<T> {
             Some(projector) => l2_normalize_rows(apply_head(projector, "projector", params, h, ctx)),
             None => features,
         };
-        Objective { loss: contrastive_loss(z, &groups, self.margin, self.distance), embeddings: Some((features, groups)) }
+        Objective {
+            loss: contrastive_loss(z, &groups, self.margin, self.distance),
+            embeddings: Some((features, groups)),
+        }
     }
 }

@@ -215,7 +215,9 @@ fn check(args: &Args) -> CliResult<()> {
         return Err("--train-images must be positive".into());
     }
     if args.projector && args.method != Method::Contrastive {
-        return Err("--projector applies to --method contrastive (SimCLR, BYOL and Barlow Twins always have one)".into());
+        return Err(
+            "--projector applies to --method contrastive (SimCLR, BYOL and Barlow Twins always have one)".into()
+        );
     }
     if args.method == Method::Rotation && args.dataset == Dataset::Omniglot {
         return Err("--method rotation on Omniglot: its classes include every character's four rotations, so \
