@@ -23,6 +23,7 @@ pub mod continual;
 pub mod federated;
 pub mod labelled;
 pub mod meta;
+mod par;
 pub mod ssl;
 
 pub use labelled::Labelled;

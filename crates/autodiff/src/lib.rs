@@ -29,6 +29,8 @@ mod op;
 mod ops;
 mod parallel;
 mod scratch;
+#[cfg(feature = "serde")]
+mod serialize;
 mod small_list;
 #[cfg(feature = "proptest")]
 pub mod strategies;

@@ -12,6 +12,7 @@ use crate::{DataError, Result};
 use ndarray::{Array2, Array3, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+#[cfg(feature = "rayon")]
 use rayon::prelude::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -173,7 +174,7 @@ impl Omniglot {
         }
         let files: Vec<&PathBuf> = characters.iter().flat_map(|(_, pngs)| pngs).collect();
         let pixels: Vec<[u8; SIDE * SIDE]> =
-            files.par_iter().map(|p| decode_png(p).map(|g| resize_ink(&g))).collect::<Result<_>>()?;
+            files_iter(&files).map(|p| decode_png(p).map(|g| resize_ink(&g))).collect::<Result<_>>()?;
         let mut start = 0;
         let metas = characters
             .into_iter()
@@ -289,6 +290,18 @@ fn read_cache(path: &Path, print: u64) -> Result<Option<Omniglot>> {
         Some(from_bytes(pixels, characters))
     })();
     Ok(parsed.filter(|_| at == bytes.len()))
+}
+
+/// The items, iterated in parallel when the `rayon` feature is on.
+#[cfg(feature = "rayon")]
+fn files_iter<T: Sync>(items: &[T]) -> rayon::slice::Iter<'_, T> {
+    items.par_iter()
+}
+
+/// The items, iterated in order on this thread (the `rayon` feature is off).
+#[cfg(not(feature = "rayon"))]
+fn files_iter<T>(items: &[T]) -> std::slice::Iter<'_, T> {
+    items.iter()
 }
 
 #[cfg(test)]

@@ -25,8 +25,20 @@ pub mod prelude {
 /// The book's chapters, compiled and run as doctests so their code cannot rot.
 #[cfg(doctest)]
 pub mod book {
+    #[doc = include_str!("../../../docs/introduction.md")]
+    pub struct Introduction;
+
     #[doc = include_str!("../../../docs/how-the-tape-works.md")]
     pub struct HowTheTapeWorks;
+
+    #[doc = include_str!("../../../docs/gradients-of-gradients.md")]
+    pub struct GradientsOfGradients;
+
+    #[doc = include_str!("../../../docs/kernels.md")]
+    pub struct Kernels;
+
+    #[doc = include_str!("../../../docs/layers.md")]
+    pub struct Layers;
 
     #[doc = include_str!("../../../docs/meta-learning.md")]
     pub struct MetaLearning;

@@ -31,6 +31,8 @@ pub mod loss;
 mod module;
 pub mod optim;
 mod params;
+#[cfg(feature = "serde")]
+mod serialize;
 
 pub use module::{Context, Mode, Module, Sequential};
 pub use params::{ParamVars, Params};

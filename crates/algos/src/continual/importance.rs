@@ -19,10 +19,10 @@
 
 use super::head::{head_logits, head_positions};
 use super::mlp::Mlp;
+use crate::par::*;
 use metagrad_autodiff::{Float, Tape, Tensor, Var};
 use metagrad_nn::loss::{cross_entropy, Reduction, Targets};
 use metagrad_nn::{Context, Module, Params};
-use rayon::prelude::*;
 
 /// Which moment of the per-example gradients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

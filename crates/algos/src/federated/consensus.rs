@@ -11,9 +11,9 @@
 //! mixing shrinks it (a ring mixes slowly, the complete graph in one round).
 
 use super::{stream, Client, Topology};
+use crate::par::*;
 use metagrad_autodiff::Float;
 use metagrad_nn::{Module, Params};
-use rayon::prelude::*;
 
 /// A decentralised run: workers, their graph, and their local training.
 pub struct Consensus<'m, T: Float> {

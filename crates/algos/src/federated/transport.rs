@@ -8,10 +8,10 @@
 //! and the [`ClientTask`] and implements the same trait.
 
 use super::{stream, Client, ClientTask, Update};
+use crate::par::*;
 use metagrad_autodiff::Float;
 use metagrad_nn::{Module, Params};
 use rand::Rng;
-use rayon::prelude::*;
 
 /// What came back from one client.
 #[derive(Clone, Debug)]

@@ -1,11 +1,11 @@
 //! Episodes (a task's support and query sets) and the episode loop every method shares.
 
 use super::MetaMethod;
+use crate::par::*;
 use metagrad_autodiff::{Float, Tape, Tensor, Var};
 use metagrad_nn::loss::{self, Reduction, Targets};
 use metagrad_nn::optim::{clip_grad_norm, Optimizer};
 use metagrad_nn::{Module, Params};
-use rayon::prelude::*;
 
 /// What a batch's examples should produce.
 #[derive(Clone, Debug, PartialEq)]

@@ -16,10 +16,10 @@
 //! `(seed, i)`, so views are identical whatever the thread count.
 
 use super::stream;
+use crate::par::*;
 use metagrad_autodiff::{Float, Tensor};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
-use rayon::prelude::*;
 
 /// A distribution of views. Every range is sampled uniformly; [`Augment::none`] is the
 /// identity.

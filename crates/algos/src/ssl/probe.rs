@@ -10,6 +10,7 @@
 //!   Wu et al. (2018) weight the votes by `exp(similarity / tau)`; the plain vote is simpler
 //!   and, for `k = 1`, the one-shot nearest neighbour.
 
+use crate::par::*;
 use crate::Labelled;
 use metagrad_autodiff::{Float, Tape, Tensor};
 use metagrad_nn::layers::Linear;
@@ -18,7 +19,6 @@ use metagrad_nn::optim::{Adam, Optimizer};
 use metagrad_nn::{Context, Module, Params};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use rayon::prelude::*;
 
 /// The encoder's features of `images` (`[n, …]`) in evaluation mode (running statistics of
 /// `state`), computed `chunk` images at a time: `[n, features]`.
