@@ -6,7 +6,7 @@ Usage: python3 scripts/continual_table.py RUNS_DIR
 import json, os, sys
 
 runs = sys.argv[1] if len(sys.argv) > 1 else "runs-continual"
-order = ["naive", "joint", "ewc", "online-ewc", "si", "mas", "lwf", "replay", "generative-replay"]
+order = ["naive", "joint", "ewc", "online-ewc", "si", "mas", "lwf", "replay", "replay-ace", "generative-replay"]
 results = []
 for name in sorted(os.listdir(runs)):
     path = os.path.join(runs, name, "results.json")
@@ -25,6 +25,6 @@ for benchmark, scenario, title in [("split-mnist", "task", "Split MNIST, task-in
     for r in rows:
         m = r["method"]
         strength = f"{r['strength']:g}" if m in ("ewc", "online-ewc", "si", "mas", "lwf") else (
-            f"buffer {r['buffer']}" if m == "replay" else "")
+            f"buffer {r['buffer']}" if m in ("replay", "replay-ace") else "")
         print(f"| {m} | {strength} | {100 * r['average_accuracy']:.2f}% | {100 * r['backward_transfer']:+.2f} "
               f"| {100 * r['forgetting']:.2f} | {r['wall_seconds']:.0f} s |")

@@ -154,6 +154,39 @@ fn si_importance_is_the_path_integral_over_the_squared_displacement() {
     assert!((omega[0] - 4.0 / 9.1).abs() < 1e-12 && (omega[1] - 1.0 / 1.1).abs() < 1e-12, "{omega:?}");
 }
 
+/// With `task_gradient`, SI integrates the task loss's gradient: the whole step's gradient
+/// minus the penalty's `2c Omega (theta - theta*)`.
+#[test]
+fn si_task_gradient_takes_the_penalty_off_the_path_integral() {
+    let tasks = small_sequence(4, 1);
+    let model = Mlp::new(&[2, 1]);
+    let p = |a: f64, b: f64| Params::from_pairs([("0.weight".to_string(), Tensor::from_vec(&[2, 1], vec![a, b]))]);
+    let importance_after_two_tasks = |mut si: Si<f64>| {
+        let mut rng = StdRng::seed_from_u64(0);
+        let first = TaskContext { tasks: &tasks, task: 0, scenario: Scenario::DomainIncremental };
+        si.begin_task(&model, &p(0.0, 0.0), &first);
+        si.after_step(&p(0.0, 0.0), &p(1.0, -1.0), &p(-2.0, 1.0));
+        si.after_step(&p(1.0, -1.0), &p(3.0, -1.0), &p(-1.0, 5.0));
+        si.end_task(&model, &p(3.0, -1.0), &first, &mut rng);
+        // Omega = (4 / 9.1, 1 / 1.1) around theta* = (3, -1), as in the test above.
+        let second = TaskContext { tasks: &tasks, task: 1, scenario: Scenario::DomainIncremental };
+        si.begin_task(&model, &p(3.0, -1.0), &second);
+        si.after_step(&p(3.0, -1.0), &p(4.0, -1.0), &p(-1.0, 0.0));
+        si.after_step(&p(4.0, -1.0), &p(5.0, -1.0), &p(-1.0, 0.0));
+        si.end_task(&model, &p(5.0, -1.0), &second, &mut rng);
+        si.anchor().unwrap().importance.get("0.weight").unwrap().to_vec()
+    };
+    let c = 2.0;
+    let whole = importance_after_two_tasks(Si::new(c));
+    let task = importance_after_two_tasks(Si::new(c).with_task_gradient());
+    // The first step starts at theta*, where the penalty's gradient is zero; the second at
+    // theta = (4, -1), where it is 2c (4 / 9.1) (1, 0). Delta = (2, 0) over the second task.
+    let first = 4.0 / 9.1;
+    assert!((whole[0] - (first + 2.0 / 4.1)).abs() < 1e-12, "{whole:?}");
+    assert!((task[0] - (first + (2.0 + 2.0 * c * first) / 4.1)).abs() < 1e-12, "{task:?}");
+    assert!((whole[1] - 1.0 / 1.1).abs() < 1e-12 && (task[1] - 1.0 / 1.1).abs() < 1e-12);
+}
+
 /// The reservoir holds at most its capacity, and a uniform sample of the stream: two tasks of
 /// equal size end up with about equal shares.
 #[test]
@@ -234,6 +267,7 @@ fn every_method_runs_in_the_task_and_class_incremental_scenarios() {
             Box::new(Mas::new(1.0)),
             Box::new(Si::new(1.0)),
             Box::new(ExperienceReplay::new(60)),
+            Box::new(ExperienceReplay::asymmetric(60)),
             Box::new(Lwf::new(1.0)),
             Box::new(GenerativeReplay::new(Vae { inputs: d, hidden: 32, latent: 4 }, 200)),
         ];
@@ -254,6 +288,7 @@ fn every_method_runs_in_the_task_and_class_incremental_scenarios() {
         let of = |name: &str| averages.iter().find(|(n, _)| n == name).unwrap().1;
         if scenario == Scenario::ClassIncremental {
             assert!(of("naive") < 0.5 && of("replay") > of("naive") + 0.3, "{averages:?}");
+            assert!(of("replay-ace") > of("naive") + 0.3, "{averages:?}");
         } else {
             assert!(of("naive") > 0.6, "task-incremental heads keep old tasks apart: {averages:?}");
         }
@@ -332,4 +367,27 @@ fn every_method_forgets_less_than_naive_fine_tuning() {
             method.name()
         );
     }
+}
+
+/// Asymmetric replay narrows the current batch's softmax to the current task's classes in the
+/// class-incremental scenario only; replayed examples keep every class seen so far.
+#[test]
+fn asymmetric_replay_heads() {
+    let task = |classes: Vec<usize>| Task {
+        name: format!("{classes:?}"),
+        train: Labelled::new(Tensor::from_vec(&[1, 1], vec![0.0]), vec![classes[0]]),
+        test: Labelled::new(Tensor::from_vec(&[1, 1], vec![0.0]), vec![classes[0]]),
+        classes,
+    };
+    let tasks = vec![task(vec![0, 1]), task(vec![2, 3]), task(vec![4, 5])];
+    let (plain, ace) = (ExperienceReplay::<f64>::new(10), ExperienceReplay::<f64>::asymmetric(10));
+    let cx = |scenario| TaskContext { tasks: &tasks, task: 2, scenario };
+    let class = cx(Scenario::ClassIncremental);
+    assert_eq!(plain.current_head(&class), vec![0, 1, 2, 3, 4, 5]);
+    assert_eq!(ace.current_head(&class), vec![4, 5]);
+    assert_eq!(class.head(0), vec![0, 1, 2, 3, 4, 5], "replayed examples compete among every seen class");
+    for scenario in [Scenario::TaskIncremental, Scenario::DomainIncremental] {
+        assert_eq!(ace.current_head(&cx(scenario)), plain.current_head(&cx(scenario)), "{scenario:?}");
+    }
+    assert_eq!((plain.name(), ace.name()), ("replay".to_string(), "replay-ace".to_string()));
 }

@@ -28,7 +28,7 @@ fn run(strategy: &mut dyn Strategy<f32>, tasks: &[Task<f32>], scenario: Scenario
 }
 
 /// Class-incremental split MNIST: naive training keeps only the last task (about 20%), a
-/// replay buffer of 500 examples keeps most of all five.
+/// replay buffer of 500 examples keeps most of all five, replayed plainly or asymmetrically.
 #[test]
 #[ignore = "release build; CI runs it"]
 fn split_mnist_class_incremental_replay_remembers_and_naive_forgets() {
@@ -39,6 +39,8 @@ fn split_mnist_class_incremental_replay_remembers_and_naive_forgets() {
     assert!(naive.rows[4][4] > 0.95, "naive learns the last task");
     let replay = run(&mut ExperienceReplay::new(500), &tasks, Scenario::ClassIncremental, 300);
     assert!(replay.average_accuracy() > 0.75, "replay keeps {}", replay.average_accuracy());
+    let ace = run(&mut ExperienceReplay::asymmetric(500), &tasks, Scenario::ClassIncremental, 300);
+    assert!(ace.average_accuracy() > 0.75, "asymmetric replay keeps {}", ace.average_accuracy());
 }
 
 /// Permuted MNIST (three tasks): EWC and SI forget less than naive training and end higher.

@@ -118,9 +118,8 @@ mod tests {
 
         #[test]
         fn random_gzip_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let dir = std::env::temp_dir().join(format!("metagrad-idx-fuzz-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            let path = dir.join("f.gz");
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f.gz");
             let mut gz = vec![0x1f, 0x8b];
             gz.extend(&bytes);
             std::fs::write(&path, gz).unwrap();

@@ -10,17 +10,16 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::time::Instant;
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("metagrad-data-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory, removed when the returned guard drops (also when a test panics).
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a scratch directory")
 }
 
 #[test]
 fn omniglot_counts_cache_and_episodes() {
     let Some(root) = dataset_for_test("omniglot") else { return };
-    let cache = scratch("omniglot").join("omniglot-28.bin");
+    let scratch = scratch();
+    let cache = scratch.path().join("omniglot-28.bin");
     let start = Instant::now();
     let first = Omniglot::load(&root, Some(&cache)).expect("Omniglot loads");
     let decode_time = start.elapsed();
@@ -65,7 +64,8 @@ fn mnist_counts_and_first_labels() {
 
 #[test]
 fn bad_inputs_are_typed_errors_naming_the_file() {
-    let dir = scratch("bad");
+    let scratch = scratch();
+    let dir = scratch.path();
     // A missing folder.
     match Omniglot::load(&dir.join("nowhere"), None) {
         Err(DataError::Layout { problem, .. }) => assert!(problem.contains("images_background"), "{problem}"),
@@ -75,12 +75,12 @@ fn bad_inputs_are_typed_errors_naming_the_file() {
     let empty = dir.join("images_background/Alpha/character01");
     std::fs::create_dir_all(&empty).unwrap();
     std::fs::create_dir_all(dir.join("images_evaluation")).unwrap();
-    let err = Omniglot::load(&dir, None).unwrap_err().to_string();
+    let err = Omniglot::load(dir, None).unwrap_err().to_string();
     assert!(err.contains("character01") && err.contains("empty class"), "{err}");
     // A PNG that does not decode.
     std::fs::write(empty.join("0001_01.png"), b"\x89PNG\r\n\x1a\n truncated").unwrap();
     let cache = dir.join("cache.bin");
-    let err = Omniglot::load(&dir, Some(&cache)).unwrap_err().to_string();
+    let err = Omniglot::load(dir, Some(&cache)).unwrap_err().to_string();
     assert!(err.contains("0001_01.png") && err.contains("PNG"), "{err}");
     assert!(!cache.exists(), "nothing written to the cache on failure");
     // Truncated and mislabeled idx files.

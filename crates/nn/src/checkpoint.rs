@@ -96,10 +96,11 @@ pub fn to_safetensors<T: Float>(params: &Params<T>) -> Vec<u8> {
 /// use metagrad_nn::{checkpoint, Params};
 ///
 /// let params = Params::from_pairs([("layer.weight".to_string(), Tensor::<f32>::ones(&[2, 3]))]);
-/// let path = std::env::temp_dir().join(format!("doc-{}.safetensors", std::process::id()));
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("model.safetensors");
 /// checkpoint::save(&path, &params)?;
 /// assert_eq!(checkpoint::load_matching(&path, &params)?, params);
-/// # Ok::<(), checkpoint::CheckpointError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn save<T: Float>(path: &Path, params: &Params<T>) -> Result<(), CheckpointError> {
     let io = |source| CheckpointError::Io { path: path.to_path_buf(), source };
@@ -193,9 +194,8 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_values_and_order() {
-        let dir = std::env::temp_dir().join(format!("metagrad-ckpt-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("model.safetensors");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
         save(&path, &sample()).unwrap();
         assert_eq!(load::<f32>(&path).unwrap(), sample());
         assert_eq!(load_matching(&path, &sample()).unwrap(), sample());

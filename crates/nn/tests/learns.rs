@@ -77,7 +77,8 @@ fn mlp_separates_xor_and_two_moons_completely() {
     assert_eq!(accuracy, 1.0, "two moons: loss {first:.3} -> {last:.3}");
 
     // A checkpoint of the trained net predicts the same.
-    let path = std::env::temp_dir().join(format!("metagrad-moons-{}.safetensors", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("moons.safetensors");
     checkpoint::save(&path, &params).unwrap();
     let restored = checkpoint::load_matching(&path, &params).unwrap();
     assert_eq!(restored, params);
@@ -160,8 +161,8 @@ fn differentiable_inner_steps() {
 fn resuming_from_a_checkpoint_is_exact() {
     let (moons, labels) = two_moons(30, 9);
     let net = mlp();
-    let dir = std::env::temp_dir().join(format!("metagrad-resume-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path();
     type Make = fn() -> Box<dyn Optimizer<f64>>;
     let optimisers: Vec<(&str, Make)> = vec![
         ("sgd", || Box::new(Sgd::new(0.05).with_momentum(0.9, false))),

@@ -165,6 +165,13 @@ pub trait Strategy<T: Float>: Send {
         None
     }
 
+    /// The classes that compete in the softmax for the current task's own batch. By default
+    /// the scenario's head ([`TaskContext::head`]); asymmetric replay narrows it to the
+    /// current task's classes (see [`replay`]).
+    fn current_head(&self, cx: &TaskContext<'_, T>) -> Vec<usize> {
+        cx.head(cx.task)
+    }
+
     /// Examples to replay beside a current batch of `size` (experience and generative replay,
     /// joint training). The loop weighs their loss `1 - 1/t` against the current task's `1/t`
     /// for the `t`-th task (van de Ven et al. 2020), so every task counts equally.

@@ -6,6 +6,24 @@
 //! in place of a random stored one. Each training example of a task is streamed through it
 //! once, in random order, when the task ends. While later tasks train, every step replays a
 //! batch drawn from the buffer, each example under the head of the task it came from.
+//!
+//! **Asymmetric replay** (ER-ACE, Caccia et al. 2022, "New insights on reducing abrupt
+//! representation change in online continual learning") changes one thing in the
+//! class-incremental scenario: the current task's batch competes only among the current
+//! task's classes, while replayed examples compete among every class seen so far,
+//!
+//! ```text
+//! L = (1/t) CE(f(x_new) restricted to C_t) + (1 - 1/t) CE(f(x_buf) restricted to C_1 u ... u C_t).
+//! ```
+//!
+//! Plain replay's new-task loss pushes the old classes' logits down on every new example,
+//! which the few replayed examples only partly undo; that bias toward the newest classes is
+//! most of what class-incremental replay forgets. With the asymmetric loss only the replayed
+//! examples teach old against new, so the new task's examples must be in the buffer while it
+//! trains: this mode streams a task's examples through the reservoir when the task begins
+//! (at its first replay), not when it ends, as in Caccia et al.'s online setting, where every
+//! incoming batch enters the buffer. The buffer never holds more than `capacity` examples
+//! either way. In the other scenarios the loss is plain replay's.
 
 use super::{Classifier, Labelled, ReplayGroup, Scenario, Strategy, TaskContext};
 use metagrad_autodiff::{Float, Tensor};
@@ -19,11 +37,14 @@ use rand::Rng;
 pub struct ExperienceReplay<T: Float> {
     /// The most examples kept.
     pub capacity: usize,
+    /// Asymmetric replay (ER-ACE): the current batch competes only among its task's classes.
+    pub asymmetric: bool,
     rows: Vec<Vec<T>>,
     labels: Vec<usize>,
     tasks: Vec<usize>,
     row_shape: Vec<usize>,
     streamed: usize,
+    tasks_streamed: usize,
 }
 
 impl<T: Float> ExperienceReplay<T> {
@@ -31,12 +52,20 @@ impl<T: Float> ExperienceReplay<T> {
     pub fn new(capacity: usize) -> Self {
         ExperienceReplay {
             capacity,
+            asymmetric: false,
             rows: Vec::new(),
             labels: Vec::new(),
             tasks: Vec::new(),
             row_shape: Vec::new(),
             streamed: 0,
+            tasks_streamed: 0,
         }
+    }
+
+    /// An empty buffer for `capacity` examples, replayed asymmetrically (ER-ACE, see the
+    /// module docs).
+    pub fn asymmetric(capacity: usize) -> Self {
+        ExperienceReplay { asymmetric: true, ..Self::new(capacity) }
     }
 
     /// How many examples are stored.
@@ -82,6 +111,18 @@ impl<T: Float> ExperienceReplay<T> {
         }
     }
 
+    /// Streams the training examples of the task in `cx`, shuffled, once per task.
+    fn stream_task(&mut self, cx: &TaskContext<'_, T>, rng: &mut StdRng) {
+        if self.tasks_streamed > cx.task {
+            return;
+        }
+        let train = &cx.tasks[cx.task].train;
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        order.shuffle(rng);
+        self.stream(&train.select(&order), cx.task, rng);
+        self.tasks_streamed = cx.task + 1;
+    }
+
     fn examples(&self, picks: &[usize]) -> Labelled<T> {
         let mut shape = vec![picks.len()];
         shape.extend_from_slice(&self.row_shape);
@@ -92,7 +133,14 @@ impl<T: Float> ExperienceReplay<T> {
 
 impl<T: Float> Strategy<T> for ExperienceReplay<T> {
     fn name(&self) -> String {
-        "replay".into()
+        if self.asymmetric { "replay-ace" } else { "replay" }.into()
+    }
+
+    fn current_head(&self, cx: &TaskContext<'_, T>) -> Vec<usize> {
+        match cx.scenario {
+            Scenario::ClassIncremental if self.asymmetric => cx.tasks[cx.task].classes.clone(),
+            _ => cx.head(cx.task),
+        }
     }
 
     fn replay(
@@ -102,7 +150,10 @@ impl<T: Float> Strategy<T> for ExperienceReplay<T> {
         cx: &TaskContext<'_, T>,
         rng: &mut StdRng,
     ) -> Vec<ReplayGroup<T>> {
-        if self.is_empty() {
+        if self.asymmetric {
+            self.stream_task(cx, rng);
+        }
+        if self.is_empty() || cx.task == 0 {
             return Vec::new();
         }
         let picks: Vec<usize> = (0..size).map(|_| rng.gen_range(0..self.len())).collect();
@@ -118,9 +169,6 @@ impl<T: Float> Strategy<T> for ExperienceReplay<T> {
     }
 
     fn end_task(&mut self, _: &dyn Classifier<T>, _: &Params<T>, cx: &TaskContext<'_, T>, rng: &mut StdRng) {
-        let train = &cx.tasks[cx.task].train;
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        order.shuffle(rng);
-        self.stream(&train.select(&order), cx.task, rng);
+        self.stream_task(cx, rng);
     }
 }

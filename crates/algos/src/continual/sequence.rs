@@ -121,7 +121,7 @@ pub fn train_sequence<T: Float>(
         assert!(!tasks[t].train.is_empty(), "train_sequence: task {} has no training examples", tasks[t].name);
         let cx = TaskContext { tasks, task: t, scenario };
         strategy.begin_task(model, &params, &cx);
-        let head = cx.head(t);
+        let head = strategy.current_head(&cx);
         let current_weight = 1.0 / (t + 1) as f64;
         let mut optimizer = Adam::new(config.lr);
         for iteration in 1..=config.iterations {

@@ -9,10 +9,15 @@
 //! L(theta) = L_t(theta) + c sum_i Omega_i (theta_i - theta*_i)^2,
 //! ```
 //!
-//! then `omega` is reset. `xi` keeps the ratio finite for parameters that did not move. The
-//! gradient `g` is that of the whole step's loss (the penalty included), as in van de Ven &
-//! Tolias (2019); Zenke et al.'s own code uses the gradient of the task loss alone. Unlike the paper, a task's negative contribution to `Omega_i` (a path
-//! that went uphill on the whole) is clipped to zero, so the penalty never rewards moving away.
+//! then `omega` is reset. `xi` keeps the ratio finite for parameters that did not move. By
+//! default the gradient `g` is that of the whole step's loss (the penalty included), as in
+//! van de Ven & Tolias (2019); with [`Si::task_gradient`] it is the task loss's alone, as in
+//! Zenke et al.'s paper, `g - 2c Omega (theta(t) - theta*)` (the penalty's own gradient
+//! taken off). The difference matters: a parameter the penalty pulls back towards `theta*`
+//! moves along the penalty's force, so the whole-loss integral books that pull as work done
+//! on the task and makes the parameter more important still. Unlike the paper, a task's
+//! negative contribution to `Omega_i` (a path that went uphill on the whole) is clipped to
+//! zero, so the penalty never rewards moving away.
 
 use super::penalty::Anchor;
 use super::{Classifier, Strategy, TaskContext};
@@ -27,6 +32,9 @@ pub struct Si<T: Float> {
     pub c: f64,
     /// `xi`, the damping of the consolidation.
     pub xi: f64,
+    /// Integrate the task loss's gradient alone, without the penalty's (Zenke et al.'s
+    /// definition; off by default, which follows van de Ven & Tolias).
+    pub task_gradient: bool,
     start: Option<Params<T>>,
     path: Option<Params<T>>,
     anchor: Option<Anchor<T>>,
@@ -35,7 +43,13 @@ pub struct Si<T: Float> {
 impl<T: Float> Si<T> {
     /// SI with strength `c` and `xi = 0.1`.
     pub fn new(c: f64) -> Self {
-        Si { c, xi: 0.1, start: None, path: None, anchor: None }
+        Si { c, xi: 0.1, task_gradient: false, start: None, path: None, anchor: None }
+    }
+
+    /// The same with the path integral over the task loss's gradient alone (see the module
+    /// docs).
+    pub fn with_task_gradient(self) -> Self {
+        Si { task_gradient: true, ..self }
     }
 
     /// The anchor (after the first task).
@@ -68,7 +82,15 @@ impl<T: Float> Strategy<T> for Si<T> {
     fn after_step(&mut self, before: &Params<T>, after: &Params<T>, grads: &Params<T>) {
         let path = self.path.as_mut().expect("SI: after_step before begin_task");
         let moved = after.axpy(-T::one(), before);
-        let work = grads.zip_map(&moved, |g, d| -g * d);
+        let task_grads = match (&self.anchor, self.task_gradient) {
+            (Some(anchor), true) => {
+                // The penalty c sum Omega (theta - theta*)^2 has gradient 2c Omega (theta - theta*).
+                let pull = anchor.importance.zip_map(&before.axpy(-T::one(), &anchor.reference), |o, d| o * d);
+                grads.axpy(T::of(-2.0 * self.c), &pull)
+            }
+            _ => grads.clone(),
+        };
+        let work = task_grads.zip_map(&moved, |g, d| -g * d);
         *path = path.axpy(T::one(), &work);
     }
 

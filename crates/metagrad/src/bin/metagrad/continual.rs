@@ -56,6 +56,9 @@ pub enum Method {
     Si,
     /// Experience replay from a reservoir buffer of --buffer examples.
     Replay,
+    /// Asymmetric experience replay (ER-ACE): in the class-incremental scenario the current
+    /// batch competes only among its own task's classes.
+    ReplayAce,
     /// Deep generative replay with a VAE.
     GenerativeReplay,
     /// Learning without forgetting.
@@ -99,6 +102,10 @@ pub struct Args {
     /// (default: the method's own, see `default_strength`).
     #[arg(long)]
     strength: Option<f64>,
+    /// SI: integrate the task loss's gradient alone, without the penalty's (Zenke et al.'s
+    /// definition; the default follows van de Ven & Tolias and integrates the whole loss's).
+    #[arg(long)]
+    si_task_gradient: bool,
     /// Online EWC's decay.
     #[arg(long, default_value_t = 1.0)]
     gamma: f64,
@@ -138,6 +145,8 @@ struct Results {
     lr: f64,
     hidden: usize,
     buffer: usize,
+    /// SI with the task loss's gradient alone (`--si-task-gradient`).
+    si_task_gradient: bool,
     seed: u64,
     /// `R[i][j]`: test accuracy on task `j` after training task `i`.
     accuracy_matrix: Vec<Vec<f64>>,
@@ -198,8 +207,10 @@ fn strategy_of(args: &Args, strength: f64) -> Box<dyn Strategy<f32>> {
             mas.samples = args.importance_samples;
             Box::new(mas)
         }
+        Method::Si if args.si_task_gradient => Box::new(Si::new(strength).with_task_gradient()),
         Method::Si => Box::new(Si::new(strength)),
         Method::Replay => Box::new(ExperienceReplay::new(args.buffer)),
+        Method::ReplayAce => Box::new(ExperienceReplay::asymmetric(args.buffer)),
         Method::GenerativeReplay => Box::new(GenerativeReplay::new(
             Vae { inputs: 784, hidden: args.hidden, latent: 100 },
             args.generator_iterations,
@@ -306,6 +317,7 @@ pub fn run(args: Args) -> CliResult<()> {
         lr: args.lr,
         hidden: args.hidden,
         buffer: args.buffer,
+        si_task_gradient: args.si_task_gradient,
         seed: args.seed,
         accuracy_matrix: m.rows.clone(),
         baseline: m.baseline.clone(),
