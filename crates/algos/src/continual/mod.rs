@@ -14,7 +14,7 @@
 //! | EWC, online EWC | [`ewc`] | `lambda/2 sum_i F_i (theta_i - theta*_i)^2`, `F` the diagonal Fisher |
 //! | MAS | [`mas`] | the same penalty, importance `mean_x |d ||f(x)||^2 / d theta|` |
 //! | SI | [`si`] | the same penalty, importance from the path integral of the loss |
-//! | experience replay | [`replay`] | examples from a reservoir buffer of fixed size |
+//! | experience replay | [`replay`] | examples from a reservoir buffer of fixed size; optionally asymmetric (ER-ACE) |
 //! | deep generative replay | [`generative`] | a VAE's samples, labelled by the previous model |
 //! | learning without forgetting | [`lwf`] | distillation of the previous model's old heads |
 //!

@@ -13,8 +13,10 @@
 //! task's classes, while replayed examples compete among every class seen so far,
 //!
 //! ```text
-//! L = (1/t) CE(f(x_new) restricted to C_t) + (1 - 1/t) CE(f(x_buf) restricted to C_1 u ... u C_t).
+//! L = 1/(t+1) CE(f(x_new) restricted to C_t) + (1 - 1/(t+1)) CE(f(x_buf) restricted to C_0 u ... u C_t),
 //! ```
+//!
+//! with `C_j` the classes of task `j`, counting from 0.
 //!
 //! Plain replay's new-task loss pushes the old classes' logits down on every new example,
 //! which the few replayed examples only partly undo; that bias toward the newest classes is
