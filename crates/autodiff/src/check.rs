@@ -32,6 +32,21 @@ use rand::SeedableRng;
 use std::fmt;
 
 /// Step and tolerances: an entry passes when `|analytic - numeric| <= atol + rtol * |numeric|`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::check::{gradcheck, Tolerance};
+/// use metagrad_autodiff::Tensor;
+///
+/// let default = Tolerance::default();
+/// assert_eq!((default.eps, default.atol, default.rtol), (1e-6, 1e-5, 1e-3));
+/// // A larger step for a steep function; the report records the tolerance it used.
+/// let coarse = Tolerance { eps: 1e-4, ..default };
+/// let report = gradcheck(|v| v[0].exp().sum(), &[Tensor::from_vec(&[2], vec![2.0, 3.0])], &coarse);
+/// assert!(report.passed);
+/// assert_eq!(report.tolerance.eps, 1e-4);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Tolerance {
     /// Finite-difference step.
@@ -49,6 +64,22 @@ impl Default for Tolerance {
 }
 
 /// One compared entry: where it is and both values.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::check::{gradcheck, Tolerance};
+/// use metagrad_autodiff::Tensor;
+///
+/// // x * detach(x) has the value x^2 but the gradient x (one factor is a constant): the
+/// // worst entry is the element where analytic and numeric differ most.
+/// let x = Tensor::from_vec(&[2], vec![0.1, 3.0]);
+/// let report = gradcheck(|v| (v[0] * v[0].detach()).sum(), &[x], &Tolerance::default());
+/// let worst = report.worst.expect("two entries were compared");
+/// assert_eq!((worst.input, worst.input_index, worst.output_index), (0, vec![1], vec![]));
+/// assert!((worst.analytic - 3.0).abs() < 1e-12);
+/// assert!((worst.numeric - 6.0).abs() < 1e-6);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mismatch {
     /// Which input (for directional checks, which random direction).
@@ -64,6 +95,20 @@ pub struct Mismatch {
 }
 
 /// The outcome of a check: how many entries were compared, and the worst one.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::check::{gradcheck, Tolerance};
+/// use metagrad_autodiff::Tensor;
+///
+/// // A scalar output of a 3-element input: one Jacobian entry per input element.
+/// let x = Tensor::from_vec(&[3], vec![0.5, -1.0, 2.0]);
+/// let report = gradcheck(|v| v[0].square().sum(), &[x], &Tolerance::default());
+/// assert!(report.passed);
+/// assert_eq!(report.compared, 3);
+/// assert!(report.to_string().starts_with("gradcheck passed over 3 entries"));
+/// ```
 #[derive(Clone, Debug)]
 pub struct CheckReport {
     /// Which check ran.
@@ -81,6 +126,23 @@ pub struct CheckReport {
 
 impl CheckReport {
     /// Panics with the report when the check failed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::check::{gradcheck, Tolerance};
+    /// use metagrad_autodiff::Tensor;
+    ///
+    /// let x = Tensor::from_vec(&[2], vec![1.0, 2.0]);
+    /// let tol = Tolerance::default();
+    /// gradcheck(|v| v[0].square().sum(), &[x.clone()], &tol).assert_passed(); // returns quietly
+    /// // A gradient that is half the true one: the panic message is the report.
+    /// let wrong = gradcheck(|v| (v[0] * v[0].detach()).sum(), &[x], &tol);
+    /// # std::panic::set_hook(Box::new(|_| {})); // keep the expected panic out of the output
+    /// let panic = std::panic::catch_unwind(|| wrong.assert_passed()).unwrap_err();
+    /// let message = panic.downcast_ref::<String>().unwrap();
+    /// assert!(message.starts_with("gradcheck FAILED over 2 entries"), "{message}");
+    /// ```
     pub fn assert_passed(&self) {
         assert!(self.passed, "{self}");
     }
@@ -169,6 +231,19 @@ fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
 /// and used twice: `let f = check::function(|v| v[0].tanh().sum());`. (Rust infers a
 /// closure's higher-ranked lifetimes only when it is passed straight to a function that
 /// names them; a closure first bound with `let` fails to compile without this.)
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::check::{self, gradcheck, gradgradcheck, Tolerance};
+/// use metagrad_autodiff::Tensor;
+///
+/// let f = check::function(|v| (v[0].tanh() * v[0]).sum());
+/// let x = [Tensor::from_vec(&[2], vec![0.2, -0.7])];
+/// // The same closure, checked to first and second order.
+/// assert!(gradcheck(&f, &x, &Tolerance::default()).passed);
+/// assert!(gradgradcheck(&f, &x, &Tolerance::default()).passed);
+/// ```
 pub fn function<F>(f: F) -> F
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
@@ -177,6 +252,20 @@ where
 }
 
 /// Compares every entry of the Jacobian of `f` at `inputs` with central differences.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::check::{gradcheck, Tolerance};
+/// use metagrad_autodiff::Tensor;
+///
+/// // The elementwise product of two inputs: a 3 x 3 Jacobian block for each input.
+/// let a = Tensor::from_vec(&[3], vec![0.5, -1.5, 2.0]);
+/// let b = Tensor::from_vec(&[3], vec![1.0, 0.25, -3.0]);
+/// let report = gradcheck(|v| v[0] * v[1], &[a, b], &Tolerance::default());
+/// assert!(report.passed, "{report}");
+/// assert_eq!(report.compared, 18);
+/// ```
 pub fn gradcheck<F>(f: F, inputs: &[Tensor<f64>], tolerance: &Tolerance) -> CheckReport
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
@@ -229,6 +318,22 @@ where
 
 /// Compares `<u, J^T v>` (one VJP) with `<J u, v>` (one central difference along `u`) for
 /// `directions` seeded random pairs `u`, `v`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::check::{gradcheck_directional, Tolerance};
+/// use metagrad_autodiff::Tensor;
+///
+/// let a = Tensor::from_vec(&[2, 3], vec![0.1, 0.2, -0.3, 0.4, 0.5, -0.6]);
+/// let b = Tensor::from_vec(&[3, 2], vec![1.0, -1.0, 0.5, 2.0, -0.5, 0.3]);
+/// let tol = Tolerance::default();
+/// // One comparison per random direction, whatever the sizes.
+/// let report = gradcheck_directional(|v| v[0].matmul(v[1]), &[a.clone(), b], &tol, 4, 7);
+/// assert!(report.passed && report.compared == 4, "{report}");
+/// // A gradient that misses a factor is caught.
+/// assert!(!gradcheck_directional(|v| v[0] * v[0].detach(), &[a], &tol, 4, 7).passed);
+/// ```
 pub fn gradcheck_directional<F>(
     f: F,
     inputs: &[Tensor<f64>],
@@ -302,6 +407,27 @@ where
 /// Full second-order check: [`gradcheck`] applied to the VJP map `(x, v) -> J(x)^T v`, whose
 /// Jacobian holds `f`'s second derivatives (and `J` itself, through `v`). Input index
 /// `inputs.len()` in the report is the cotangent `v`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::check::{self, gradcheck, gradgradcheck, Tolerance};
+/// use metagrad_autodiff::Tensor;
+///
+/// let x = [Tensor::from_vec(&[2], vec![0.5, -1.5])];
+/// let tol = Tolerance::default();
+/// assert!(gradgradcheck(|v| (v[0].sigmoid() * v[0]).sum(), &x, &tol).passed);
+/// // The value x^2 and the right gradient 2x, but the gradient is recorded as a constant,
+/// // so every second derivative through it is zero: first order passes, second fails.
+/// let f = check::function(|v| {
+///     let c = v[0].detach();
+///     (c.square() + (v[0] - c) * (c * 2.0)).sum()
+/// });
+/// assert!(gradcheck(&f, &x, &tol).passed);
+/// let report = gradgradcheck(&f, &x, &tol);
+/// assert!(!report.passed);
+/// assert_eq!(report.worst.unwrap().analytic, 0.0);
+/// ```
 pub fn gradgradcheck<F>(f: F, inputs: &[Tensor<f64>], tolerance: &Tolerance) -> CheckReport
 where
     F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
@@ -310,6 +436,25 @@ where
 }
 
 /// Cheap second-order check: [`gradcheck_directional`] applied to the VJP map.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::check::{self, gradgradcheck_directional, Tolerance};
+/// use metagrad_autodiff::Tensor;
+///
+/// let x = [Tensor::from_vec(&[2, 2], vec![0.3, -0.8, 1.1, 0.4])];
+/// let tol = Tolerance::default();
+/// let smooth = check::function(|v| v[0].tanh().square().sum());
+/// let report = gradgradcheck_directional(&smooth, &x, &tol, 3, 11);
+/// assert!(report.passed && report.compared == 3, "{report}");
+/// // A gradient recorded as a constant has no second derivative: caught here too.
+/// let frozen = check::function(|v| {
+///     let c = v[0].detach();
+///     (c.square() + (v[0] - c) * (c * 2.0)).sum()
+/// });
+/// assert!(!gradgradcheck_directional(&frozen, &x, &tol, 3, 11).passed);
+/// ```
 pub fn gradgradcheck_directional<F>(
     f: F,
     inputs: &[Tensor<f64>],

@@ -10,6 +10,25 @@ use rand::Rng;
 
 /// One class of a [`ClassDataset`]: which images belong to it, and the multiple of 90 degrees
 /// they are rotated by (rotations as extra classes, as MAML and prototypical networks use).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::episodes::{rotate, Class, ClassDataset};
+/// use ndarray::Array3;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// // One drawing, used by two classes: as it is, and turned a quarter.
+/// let images = Array3::from_shape_vec((1, 2, 2), vec![1.0, 2.0, 3.0, 4.0])?;
+/// let classes = vec![Class { examples: vec![0], quarter_turns: 0 }, Class { examples: vec![0], quarter_turns: 1 }];
+/// let data = ClassDataset { images, classes };
+/// let batch = data.sample_batch(8, &mut StdRng::seed_from_u64(0));
+/// for (image, &label) in batch.images.outer_iter().zip(&batch.labels) {
+///     let pixels: Vec<f32> = image.iter().copied().collect();
+///     assert_eq!(pixels, rotate(data.images.index_axis(ndarray::Axis(0), 0), label as u8));
+/// }
+/// # Ok::<(), ndarray::ShapeError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Class {
     /// Indices into the dataset's images.
@@ -19,6 +38,24 @@ pub struct Class {
 }
 
 /// Square grey images grouped into classes.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::episodes::{Class, ClassDataset, EpisodeSampler};
+/// use ndarray::Array3;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// // Three classes of four 2 x 2 images; image i is filled with the value i.
+/// let images = Array3::from_shape_fn((12, 2, 2), |(i, _, _)| i as f32);
+/// let classes = (0..3).map(|c| Class { examples: (4 * c..4 * c + 4).collect(), quarter_turns: 0 }).collect();
+/// let data = ClassDataset { images, classes };
+/// // Episodes draw only from the images their classes list.
+/// let episode = EpisodeSampler { ways: 2, shots: 1, queries: 1 }.sample(&data, &mut StdRng::seed_from_u64(0));
+/// for (image, &label) in episode.support.images.outer_iter().zip(&episode.support.labels) {
+///     assert!(data.classes[episode.classes[label]].examples.contains(&(image[[0, 0, 0]] as usize)));
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClassDataset {
     /// `[count, side, side]`, values in `[0, 1]`.
@@ -28,6 +65,21 @@ pub struct ClassDataset {
 }
 
 /// A batch of images with labels.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::episodes::{Class, ClassDataset};
+/// use ndarray::Array3;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let images = Array3::<f32>::zeros((6, 5, 5));
+/// let classes = (0..2).map(|c| Class { examples: (3 * c..3 * c + 3).collect(), quarter_turns: 0 }).collect();
+/// let batch = ClassDataset { images, classes }.sample_batch(4, &mut StdRng::seed_from_u64(0));
+/// // NCHW with one channel, and one label per image.
+/// assert_eq!(batch.images.shape(), &[4, 1, 5, 5]);
+/// assert_eq!(batch.labels.len(), 4);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct LabelledBatch {
     /// `[count, 1, side, side]` (NCHW).
@@ -37,6 +89,24 @@ pub struct LabelledBatch {
 }
 
 /// One episode.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::episodes::{Class, ClassDataset, EpisodeSampler};
+/// use ndarray::Array3;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let images = Array3::<f32>::zeros((20, 3, 3));
+/// let classes = (0..4).map(|c| Class { examples: (5 * c..5 * c + 5).collect(), quarter_turns: 0 }).collect();
+/// let data = ClassDataset { images, classes };
+/// let episode = EpisodeSampler { ways: 3, shots: 2, queries: 1 }.sample(&data, &mut StdRng::seed_from_u64(4));
+/// // Grouped by label in label order; `classes` maps each label back to the dataset.
+/// assert_eq!(episode.support.labels, vec![0, 0, 1, 1, 2, 2]);
+/// assert_eq!(episode.query.labels, vec![0, 1, 2]);
+/// assert_eq!(episode.classes.len(), 3);
+/// assert!(episode.classes.iter().all(|&c| c < 4));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Episode {
     /// `ways * shots` examples, grouped by label in label order.
@@ -48,6 +118,23 @@ pub struct Episode {
 }
 
 /// Draws N-way K-shot episodes.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::episodes::{Class, ClassDataset, EpisodeSampler};
+/// use ndarray::Array3;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let images = Array3::<f32>::zeros((50, 4, 4));
+/// let classes = (0..10).map(|c| Class { examples: (5 * c..5 * c + 5).collect(), quarter_turns: 0 }).collect();
+/// let data = ClassDataset { images, classes };
+/// // 5-way 1-shot with 3 queries per class.
+/// let sampler = EpisodeSampler { ways: 5, shots: 1, queries: 3 };
+/// let episode = sampler.sample(&data, &mut StdRng::seed_from_u64(0));
+/// assert_eq!(episode.support.images.shape(), &[5, 1, 4, 4]);
+/// assert_eq!(episode.query.images.shape(), &[15, 1, 4, 4]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EpisodeSampler {
     /// Classes per episode (N).
@@ -64,6 +151,32 @@ impl EpisodeSampler {
     /// # Panics
     /// If `data` has fewer than `ways` classes, or a chosen class has fewer than
     /// `shots + queries` examples.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::episodes::{Class, ClassDataset, EpisodeSampler};
+    /// use ndarray::Array3;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// // Six classes of five images; image i is filled with the value i, so it names itself.
+    /// let images = Array3::from_shape_fn((30, 3, 3), |(i, _, _)| i as f32);
+    /// let classes = (0..6).map(|c| Class { examples: (5 * c..5 * c + 5).collect(), quarter_turns: 0 }).collect();
+    /// let data = ClassDataset { images, classes };
+    /// let sampler = EpisodeSampler { ways: 4, shots: 2, queries: 3 };
+    /// let episode = sampler.sample(&data, &mut StdRng::seed_from_u64(1));
+    /// let ids = |images: &ndarray::Array4<f32>| {
+    ///     images.outer_iter().map(|im| im[[0, 0, 0]] as usize).collect::<Vec<_>>()
+    /// };
+    /// let (support, query) = (ids(&episode.support.images), ids(&episode.query.images));
+    /// // No image is in both sets, and each belongs to the class of its label.
+    /// assert!(support.iter().all(|i| !query.contains(i)));
+    /// for (id, &label) in support.iter().zip(&episode.support.labels) {
+    ///     assert_eq!(id / 5, episode.classes[label]);
+    /// }
+    /// // The same seed, the same episode.
+    /// assert_eq!(sampler.sample(&data, &mut StdRng::seed_from_u64(1)), episode);
+    /// ```
     pub fn sample(&self, data: &ClassDataset, rng: &mut impl Rng) -> Episode {
         assert!(
             data.classes.len() >= self.ways,
@@ -106,6 +219,24 @@ impl ClassDataset {
     ///
     /// # Panics
     /// If the dataset has no examples.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::episodes::{Class, ClassDataset};
+    /// use ndarray::Array3;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// // Three classes of four images; image i is filled with the value i.
+    /// let images = Array3::from_shape_fn((12, 2, 2), |(i, _, _)| i as f32);
+    /// let classes = (0..3).map(|c| Class { examples: (4 * c..4 * c + 4).collect(), quarter_turns: 0 }).collect();
+    /// let data = ClassDataset { images, classes };
+    /// let batch = data.sample_batch(32, &mut StdRng::seed_from_u64(5));
+    /// // Each label is the index of the class its image came from.
+    /// for (image, &label) in batch.images.outer_iter().zip(&batch.labels) {
+    ///     assert_eq!(image[[0, 0, 0]] as usize / 4, label);
+    /// }
+    /// ```
     pub fn sample_batch(&self, size: usize, rng: &mut impl Rng) -> LabelledBatch {
         let total: usize = self.classes.iter().map(|c| c.examples.len()).sum();
         assert!(total > 0, "ClassDataset::sample_batch: the dataset has no examples");
@@ -127,6 +258,19 @@ impl ClassDataset {
 }
 
 /// The image turned by `quarter_turns` x 90 degrees counter-clockwise, row-major.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::episodes::rotate;
+///
+/// // [[1, 2], [3, 4]] a quarter turn counter-clockwise is [[2, 4], [1, 3]].
+/// let image = ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]);
+/// assert_eq!(rotate(image.view(), 1), vec![2.0, 4.0, 1.0, 3.0]);
+/// assert_eq!(rotate(image.view(), 2), vec![4.0, 3.0, 2.0, 1.0]);
+/// // Four quarter turns are the identity.
+/// assert_eq!(rotate(image.view(), 4), vec![1.0, 2.0, 3.0, 4.0]);
+/// ```
 pub fn rotate(image: ArrayView2<'_, f32>, quarter_turns: u8) -> Vec<f32> {
     let n = image.nrows();
     assert_eq!(n, image.ncols(), "rotate: images must be square, this one is {n}x{}", image.ncols());

@@ -9,6 +9,21 @@ use std::io::Read;
 use std::path::Path;
 
 /// An idx array of unsigned bytes.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::idx::parse_idx;
+/// use std::path::Path;
+///
+/// // Two zero bytes, type 0x08, 2 dimensions; then 2 and 3 as big-endian u32; then 6 bytes.
+/// let bytes = [0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6];
+/// let array = parse_idx(&bytes, Path::new("small.idx"))?;
+/// assert_eq!(array.dims, vec![2, 3]);
+/// // Row 1, column 0 of a row-major 2 x 3 array.
+/// assert_eq!(array.data[1 * 3 + 0], 4);
+/// # Ok::<(), metagrad_data::DataError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdxArray {
     /// The size of each dimension.
@@ -19,12 +34,36 @@ pub struct IdxArray {
 
 impl IdxArray {
     /// The magic number as a big-endian `u32` (2051 for MNIST images, 2049 for labels).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::idx::IdxArray;
+    ///
+    /// let images = IdxArray { dims: vec![1, 28, 28], data: vec![0; 784] };
+    /// let labels = IdxArray { dims: vec![1], data: vec![7] };
+    /// assert_eq!((images.magic(), labels.magic()), (2051, 2049));
+    /// ```
     pub fn magic(&self) -> u32 {
         0x0800 + self.dims.len() as u32
     }
 }
 
 /// Parses idx bytes; `path` is only used to name the file in errors.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::idx::parse_idx;
+/// use std::path::Path;
+///
+/// let labels = [0, 0, 8, 1, 0, 0, 0, 3, 5, 0, 4];
+/// assert_eq!(parse_idx(&labels, Path::new("labels.idx"))?.data, vec![5, 0, 4]);
+/// // One byte short: the error names the file and the sizes.
+/// let err = parse_idx(&labels[..10], Path::new("labels.idx")).unwrap_err().to_string();
+/// assert_eq!(err, "labels.idx: dimensions [3] need 3 data bytes, the file has 2");
+/// # Ok::<(), metagrad_data::DataError>(())
+/// ```
 pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray> {
     let bad = |problem: String| DataError::format(path, problem);
     if bytes.len() < 4 {
@@ -61,6 +100,26 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray> {
 }
 
 /// Reads an idx file, decompressing it first if it is gzip (by its first two bytes).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::idx::read_idx;
+/// use std::io::Write;
+///
+/// let labels = [0, 0, 8, 1, 0, 0, 0, 2, 9, 1];
+/// let dir = tempfile::tempdir()?;
+/// let plain = dir.path().join("labels-idx1-ubyte");
+/// std::fs::write(&plain, labels)?;
+/// // The same bytes gzipped, under a name that says nothing: the content decides.
+/// let zipped = dir.path().join("labels-copy");
+/// let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&zipped)?, flate2::Compression::default());
+/// gz.write_all(&labels)?;
+/// gz.finish()?;
+/// assert_eq!(read_idx(&plain)?, read_idx(&zipped)?);
+/// assert_eq!(read_idx(&zipped)?.data, vec![9, 1]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_idx(path: &Path) -> Result<IdxArray> {
     let raw = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {

@@ -10,6 +10,21 @@ use rand_distr::{Distribution, Gamma};
 use std::path::{Path, PathBuf};
 
 /// Images and labels of one split.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::mnist::Split;
+/// use ndarray::Array2;
+///
+/// // Row i of `images` is example i: here every pixel of image i is i / 10.
+/// let split = Split { images: Array2::from_shape_fn((4, 784), |(i, _)| i as f32 / 10.0), labels: vec![7, 1, 7, 3] };
+/// // The sevens alone, for a one-digit task.
+/// let sevens: Vec<usize> = (0..split.labels.len()).filter(|&i| split.labels[i] == 7).collect();
+/// let only = split.select(&sevens);
+/// assert_eq!(only.labels, vec![7, 7]);
+/// assert_eq!((only.images.nrows(), only.images[[1, 0]]), (2, 0.2));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Split {
     /// `[count, 784]`, row-major 28 x 28 pixels scaled to `[0, 1]` (ink is high).
@@ -19,6 +34,19 @@ pub struct Split {
 }
 
 /// The MNIST training (60,000) and test (10,000) splits.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::{mnist::Mnist, DataError};
+///
+/// // A folder without the idx files: a layout error naming the first file looked for.
+/// let empty = tempfile::tempdir()?;
+/// let err = Mnist::load(empty.path()).unwrap_err();
+/// assert!(matches!(err, DataError::Layout { .. }));
+/// assert!(err.to_string().contains("neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz"), "{err}");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mnist {
     /// The training split.
@@ -30,6 +58,38 @@ pub struct Mnist {
 impl Mnist {
     /// Loads `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`
     /// and `t10k-labels-idx1-ubyte` from `dir`, each plain or with a `.gz` suffix.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::mnist::Mnist;
+    /// use std::io::Write;
+    ///
+    /// # fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    /// #     let mut out = vec![0, 0, 8, dims.len() as u8];
+    /// #     dims.iter().for_each(|d| out.extend(d.to_be_bytes()));
+    /// #     out.extend(data);
+    /// #     out
+    /// # }
+    ///
+    /// // A tiny MNIST: two training images (all ink, blank) and one test image.
+    /// let dir = tempfile::tempdir()?;
+    /// let write = |name: &str, bytes: Vec<u8>| std::fs::write(dir.path().join(name), bytes);
+    /// write("train-images-idx3-ubyte", idx(&[2, 28, 28], &[[255; 784], [0; 784]].concat()))?;
+    /// write("train-labels-idx1-ubyte", idx(&[2], &[3, 8]))?;
+    /// write("t10k-images-idx3-ubyte", idx(&[1, 28, 28], &[128; 784]))?;
+    /// // Any of the four may be gzipped instead.
+    /// let file = std::fs::File::create(dir.path().join("t10k-labels-idx1-ubyte.gz"))?;
+    /// let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    /// gz.write_all(&idx(&[1], &[7]))?;
+    /// gz.finish()?;
+    ///
+    /// let mnist = Mnist::load(dir.path())?;
+    /// assert_eq!((mnist.train.images.dim(), mnist.train.labels.clone()), ((2, 784), vec![3, 8]));
+    /// assert_eq!((mnist.train.images[[0, 0]], mnist.train.images[[1, 0]]), (1.0, 0.0));
+    /// assert_eq!(mnist.test.labels, vec![7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load(dir: &Path) -> Result<Mnist> {
         Ok(Mnist { train: load_split(dir, "train")?, test: load_split(dir, "t10k")? })
     }
@@ -43,6 +103,30 @@ fn find(dir: &Path, stem: &str) -> Result<PathBuf> {
 }
 
 /// Loads one split (`prefix` is `train` or `t10k`).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::mnist::load_split;
+/// # fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+/// #     let mut out = vec![0, 0, 8, dims.len() as u8];
+/// #     dims.iter().for_each(|d| out.extend(d.to_be_bytes()));
+/// #     out.extend(data);
+/// #     out
+/// # }
+///
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("t10k-images-idx3-ubyte"), idx(&[2, 28, 28], &[51; 2 * 784]))?;
+/// std::fs::write(dir.path().join("t10k-labels-idx1-ubyte"), idx(&[2], &[0, 9]))?;
+/// let test = load_split(dir.path(), "t10k")?;
+/// // Bytes scaled to [0, 1]: 51 / 255 = 0.2.
+/// assert_eq!((test.images.dim(), test.images[[1, 783]], test.labels), ((2, 784), 0.2, vec![0, 9]));
+/// // A label that is not a digit is a format error naming the file and the index.
+/// std::fs::write(dir.path().join("t10k-labels-idx1-ubyte"), idx(&[2], &[0, 10]))?;
+/// let err = load_split(dir.path(), "t10k").unwrap_err().to_string();
+/// assert!(err.ends_with("t10k-labels-idx1-ubyte: label 10 at index 1 is not a digit"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load_split(dir: &Path, prefix: &str) -> Result<Split> {
     let images_path = find(dir, &format!("{prefix}-images-idx3-ubyte"))?;
     let labels_path = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
@@ -81,6 +165,20 @@ pub fn load_split(dir: &Path, prefix: &str) -> Result<Split> {
 
 impl Split {
     /// The examples at `indices`, in that order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::mnist::Split;
+    /// use ndarray::Array2;
+    ///
+    /// // Every pixel of image i is i / 4.
+    /// let split = Split { images: Array2::from_shape_fn((3, 784), |(i, _)| i as f32 / 4.0), labels: vec![4, 1, 7] };
+    /// // In the order asked for, repeats allowed.
+    /// let picked = split.select(&[2, 0, 0]);
+    /// assert_eq!(picked.labels, vec![7, 4, 4]);
+    /// assert_eq!(picked.images.column(0).to_vec(), vec![0.5, 0.0, 0.0]);
+    /// ```
     pub fn select(&self, indices: &[usize]) -> Split {
         Split {
             images: self.images.select(ndarray::Axis(0), indices),
@@ -89,6 +187,20 @@ impl Split {
     }
 
     /// The same images with their pixels reordered by `permutation` (`new[j] = old[perm[j]]`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::mnist::Split;
+    /// use ndarray::Array2;
+    ///
+    /// // One image whose pixel j is j / 783, permuted by reversal.
+    /// let split = Split { images: Array2::from_shape_fn((1, 784), |(_, j)| j as f32 / 783.0), labels: vec![5] };
+    /// let reversed: Vec<usize> = (0..784).rev().collect();
+    /// let permuted = split.permute_pixels(&reversed);
+    /// assert_eq!((permuted.images[[0, 0]], permuted.images[[0, 783]]), (1.0, 0.0));
+    /// assert_eq!(permuted.labels, split.labels);
+    /// ```
     pub fn permute_pixels(&self, permutation: &[usize]) -> Split {
         Split { images: self.images.select(ndarray::Axis(1), permutation), labels: self.labels.clone() }
     }
@@ -96,6 +208,20 @@ impl Split {
 
 /// Permuted MNIST: `tasks` fixed pixel permutations drawn from `seed`, the first being the
 /// identity (the original images), as in Goodfellow et al. (2013) and Kirkpatrick et al. (2017).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::mnist::pixel_permutations;
+///
+/// let perms = pixel_permutations(3, 42);
+/// assert_eq!(perms[0], (0..784).collect::<Vec<_>>()); // task 0: the original images
+/// let mut sorted = perms[1].clone();
+/// sorted.sort_unstable();
+/// assert_eq!(sorted, perms[0]); // a true permutation of the 784 pixels
+/// assert_ne!(perms[1], perms[2]);
+/// assert_eq!(pixel_permutations(3, 42), perms); // fixed by the seed
+/// ```
 pub fn pixel_permutations(tasks: usize, seed: u64) -> Vec<Vec<usize>> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     (0..tasks)
@@ -112,11 +238,34 @@ pub fn pixel_permutations(tasks: usize, seed: u64) -> Vec<Vec<usize>> {
 /// Split MNIST: the indices of the examples of each digit pair (0/1, 2/3, 4/5, 6/7, 8/9), as in
 /// Zenke et al. (2017). Labels stay the original digits; a task-incremental setup maps them to
 /// 0/1 by `label % 2`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::mnist::digit_pair_tasks;
+///
+/// let labels = [0, 1, 2, 3, 9, 4, 8];
+/// // Tasks 0/1, 2/3, 4/5, 6/7 and 8/9, as indices into `labels`.
+/// assert_eq!(digit_pair_tasks(&labels), vec![vec![0, 1], vec![2, 3], vec![5], vec![], vec![4, 6]]);
+/// ```
 pub fn digit_pair_tasks(labels: &[u8]) -> Vec<Vec<usize>> {
     (0..5).map(|t| (0..labels.len()).filter(|&i| labels[i] / 2 == t).collect()).collect()
 }
 
 /// IID partition: a seeded shuffle of `0..count` dealt into `clients` near-equal parts.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::mnist::partition_iid;
+///
+/// let parts = partition_iid(10, 3, 7);
+/// assert_eq!(parts.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 3, 3]);
+/// // Every example goes to exactly one client.
+/// let mut all: Vec<usize> = parts.concat();
+/// all.sort_unstable();
+/// assert_eq!(all, (0..10).collect::<Vec<_>>());
+/// ```
 pub fn partition_iid(count: usize, clients: usize, seed: u64) -> Vec<Vec<usize>> {
     assert!(clients > 0, "partition_iid: no clients");
     let mut order: Vec<usize> = (0..count).collect();
@@ -131,6 +280,21 @@ pub fn partition_iid(count: usize, clients: usize, seed: u64) -> Vec<Vec<usize>>
 /// The pathological non-IID partition of McMahan et al. (2017): examples sorted by label, cut
 /// into `clients * shards_per_client` shards, and each client given `shards_per_client` shards
 /// at random, so most clients see two digits.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::mnist::partition_shards;
+///
+/// // Four digits with two examples each: 2 clients x 2 shards, one digit per shard.
+/// let labels = [3, 1, 0, 2, 1, 3, 0, 2];
+/// let parts = partition_shards(&labels, 2, 2, 5);
+/// for part in &parts {
+///     let mut digits: Vec<u8> = part.iter().map(|&i| labels[i]).collect();
+///     digits.dedup();
+///     assert_eq!((part.len(), digits.len()), (4, 2));
+/// }
+/// ```
 pub fn partition_shards(labels: &[u8], clients: usize, shards_per_client: usize, seed: u64) -> Vec<Vec<usize>> {
     let shards = clients * shards_per_client;
     assert!(shards > 0 && shards <= labels.len(), "partition_shards: {shards} shards for {} examples", labels.len());
@@ -147,6 +311,21 @@ pub fn partition_shards(labels: &[u8], clients: usize, shards_per_client: usize,
 
 /// Dirichlet partition (Hsu et al. 2019): for each class, client shares drawn from
 /// `Dir(alpha)`; small `alpha` gives skewed clients, large `alpha` near-IID ones.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::mnist::partition_dirichlet;
+///
+/// let labels: Vec<u8> = (0..1000).map(|i| (i % 10) as u8).collect();
+/// // The number of digits each client holds, summed over clients.
+/// let digit_count = |alpha: f64| -> usize {
+///     let parts = partition_dirichlet(&labels, 10, alpha, 1);
+///     assert_eq!(parts.iter().map(Vec::len).sum::<usize>(), 1000); // each example once
+///     parts.iter().map(|p| (0..10).filter(|&d| p.iter().any(|&i| labels[i] == d)).count()).sum()
+/// };
+/// assert!(digit_count(0.05) < digit_count(100.0));
+/// ```
 pub fn partition_dirichlet(labels: &[u8], clients: usize, alpha: f64, seed: u64) -> Vec<Vec<usize>> {
     assert!(
         clients > 0 && alpha > 0.0,

@@ -22,6 +22,27 @@ pub const SIDE: usize = 28;
 const CACHE_MAGIC: &[u8; 8] = b"MGOMNI01";
 
 /// One character (a class before rotations).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::omniglot::{Character, Omniglot, SIDE};
+/// use ndarray::{s, Array3};
+///
+/// // Three drawings; every pixel of drawing i is i / 4.
+/// let images = Array3::from_shape_fn((3, SIDE, SIDE), |(i, _, _)| i as f32 / 4.0);
+/// let alpha = Character {
+///     set: "images_background".into(),
+///     alphabet: "Greek".into(),
+///     name: "character01".into(),
+///     examples: 0..1,
+/// };
+/// let beta = Character { name: "character02".into(), examples: 1..3, ..alpha.clone() };
+/// let omniglot = Omniglot { images, characters: vec![alpha, beta] };
+/// // `examples` is the range of a character's drawings in `images`.
+/// let drawings = omniglot.images.slice(s![omniglot.characters[1].examples.clone(), .., ..]);
+/// assert_eq!((drawings.dim(), drawings[[1, 0, 0]]), ((2, SIDE, SIDE), 0.5));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Character {
     /// `images_background` or `images_evaluation`.
@@ -35,6 +56,30 @@ pub struct Character {
 }
 
 /// All of Omniglot, resized.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::episodes::EpisodeSampler;
+/// use metagrad_data::omniglot::{Character, Omniglot, SIDE};
+/// use ndarray::Array3;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// // A stand-in for `Omniglot::load`: 6 characters of 4 drawings each.
+/// let character = |c: usize| Character {
+///     set: "images_background".into(),
+///     alphabet: "Latin".into(),
+///     name: format!("character{c:02}"),
+///     examples: 4 * c..4 * c + 4,
+/// };
+/// let characters = (0..6).map(character).collect();
+/// let omniglot = Omniglot { images: Array3::zeros((24, SIDE, SIDE)), characters };
+/// // The usual pipeline: a character split, rotations as classes, then episodes.
+/// let (train, _test) = omniglot.random_split(4, 0);
+/// let classes = omniglot.classes(&train, true);
+/// let episode = EpisodeSampler { ways: 5, shots: 1, queries: 2 }.sample(&classes, &mut StdRng::seed_from_u64(0));
+/// assert_eq!(episode.support.images.shape(), &[5, 1, SIDE, SIDE]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Omniglot {
     /// `[drawings, 28, 28]`, values in `[0, 1]`, ink high.
@@ -110,12 +155,62 @@ fn fingerprint(root: &Path, characters: &[(Character, Vec<PathBuf>)]) -> Result<
 }
 
 /// Decodes a PNG into grey levels, `[height, width]`, 0 = black.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::{omniglot::decode_png, DataError};
+///
+/// # fn png(width: u32, height: u32, grey: &[u8]) -> Vec<u8> {
+/// #     let mut bytes = Vec::new();
+/// #     let mut encoder = png::Encoder::new(&mut bytes, width, height);
+/// #     encoder.set_color(png::ColorType::Grayscale);
+/// #     encoder.set_depth(png::BitDepth::Eight);
+/// #     let mut writer = encoder.write_header().unwrap();
+/// #     writer.write_image_data(grey).unwrap();
+/// #     writer.finish().unwrap();
+/// #     bytes
+/// # }
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("0101_01.png");
+/// // 3 wide, 2 tall: a black stroke across the top row on white.
+/// std::fs::write(&path, png(3, 2, &[0, 0, 0, 255, 255, 255]))?;
+/// let grey = decode_png(&path)?;
+/// assert_eq!(grey, ndarray::arr2(&[[0, 0, 0], [255, 255, 255]]));
+/// assert!(matches!(decode_png(&dir.path().join("absent.png")), Err(DataError::Io { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn decode_png(path: &Path) -> Result<Array2<u8>> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     decode_png_bytes(std::io::BufReader::new(file), path)
 }
 
 /// Decodes PNG bytes (any reader); `path` names the source in errors.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::omniglot::decode_png_bytes;
+/// use std::path::Path;
+///
+/// # fn png(width: u32, height: u32, grey: &[u8]) -> Vec<u8> {
+/// #     let mut bytes = Vec::new();
+/// #     let mut encoder = png::Encoder::new(&mut bytes, width, height);
+/// #     encoder.set_color(png::ColorType::Grayscale);
+/// #     encoder.set_depth(png::BitDepth::Eight);
+/// #     let mut writer = encoder.write_header().unwrap();
+/// #     writer.write_image_data(grey).unwrap();
+/// #     writer.finish().unwrap();
+/// #     bytes
+/// # }
+/// let bytes = png(2, 2, &[10, 20, 30, 40]);
+/// let grey = decode_png_bytes(&bytes[..], Path::new("in-memory.png"))?;
+/// assert_eq!(grey, ndarray::arr2(&[[10, 20], [30, 40]]));
+/// // Anything else is an error naming the source, never a panic.
+/// let err = decode_png_bytes(&b"GIF89a"[..], Path::new("in-memory.png")).unwrap_err();
+/// assert!(err.to_string().starts_with("in-memory.png: PNG"), "{err}");
+/// # Ok::<(), metagrad_data::DataError>(())
+/// ```
 pub fn decode_png_bytes(reader: impl Read, path: &Path) -> Result<Array2<u8>> {
     let bad = |e: png::DecodingError| DataError::format(path, format!("PNG: {e}"));
     let mut decoder = png::Decoder::new(reader);
@@ -149,6 +244,20 @@ fn area_weights(from: usize, to: usize) -> Array2<f32> {
 }
 
 /// Resizes a grey image (0 = ink) to `SIDE x SIDE` with ink as 255, by area averaging.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::omniglot::{resize_ink, SIDE};
+/// use ndarray::Array2;
+///
+/// // 56 x 56, black (ink) on the left half, white on the right: each output pixel
+/// // averages a 2 x 2 block, so the left 14 columns are full ink and the rest blank.
+/// let grey = Array2::from_shape_fn((56, 56), |(_, c)| if c < 28 { 0 } else { 255 });
+/// let out = resize_ink(&grey);
+/// assert_eq!(out.len(), SIDE * SIDE);
+/// assert!((0..SIDE * SIDE).all(|i| out[i] == if i % SIDE < 14 { 255 } else { 0 }));
+/// ```
 pub fn resize_ink(grey: &Array2<u8>) -> [u8; SIDE * SIDE] {
     let (h, w) = grey.dim();
     let ink = grey.mapv(|v| 1.0 - f32::from(v) / 255.0);
@@ -164,6 +273,47 @@ impl Omniglot {
     /// Loads Omniglot from `root` (the folder holding `images_background` and
     /// `images_evaluation`), through the cache file `cache` when it matches the sources, and
     /// writes the cache (atomically: a temporary file, then a rename) when it does not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::omniglot::{Omniglot, SIDE};
+    ///
+    /// # fn png(width: u32, height: u32, grey: &[u8]) -> Vec<u8> {
+    /// #     let mut bytes = Vec::new();
+    /// #     let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    /// #     encoder.set_color(png::ColorType::Grayscale);
+    /// #     encoder.set_depth(png::BitDepth::Eight);
+    /// #     let mut writer = encoder.write_header().unwrap();
+    /// #     writer.write_image_data(grey).unwrap();
+    /// #     writer.finish().unwrap();
+    /// #     bytes
+    /// # }
+    /// // The official layout in miniature: two characters to train, one to test.
+    /// let root = tempfile::tempdir()?;
+    /// let (black, white) = (png(8, 8, &[0; 64]), png(8, 8, &[255; 64]));
+    /// for (folder, drawings) in [
+    ///     ("images_background/Latin/character01", vec![&black, &white]),
+    ///     ("images_background/Latin/character02", vec![&white]),
+    ///     ("images_evaluation/Runic/character01", vec![&black]),
+    /// ] {
+    ///     std::fs::create_dir_all(root.path().join(folder))?;
+    ///     for (k, bytes) in drawings.into_iter().enumerate() {
+    ///         std::fs::write(root.path().join(folder).join(format!("0000_{k:02}.png")), bytes)?;
+    ///     }
+    /// }
+    /// let cache = root.path().join("omniglot.cache");
+    /// let omniglot = Omniglot::load(root.path(), Some(&cache))?;
+    /// assert_eq!(omniglot.images.dim(), (4, SIDE, SIDE));
+    /// assert_eq!(omniglot.characters[0].examples, 0..2);
+    /// assert_eq!(omniglot.characters[2].set, "images_evaluation");
+    /// // An all-black drawing is all ink (1.0), an all-white one blank.
+    /// assert!(omniglot.images[[0, 5, 5]] == 1.0 && omniglot.images[[1, 5, 5]] == 0.0);
+    /// // The second load reads the cache and gives the same data.
+    /// assert!(cache.is_file());
+    /// assert_eq!(Omniglot::load(root.path(), Some(&cache))?, omniglot);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load(root: &Path, cache: Option<&Path>) -> Result<Omniglot> {
         let characters = scan(root)?;
         let print = fingerprint(root, &characters)?;
@@ -193,12 +343,54 @@ impl Omniglot {
 
     /// Characters whose set is `images_background` (the 964 used to meta-train) or
     /// `images_evaluation` (the 659 used to test).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::omniglot::{Character, Omniglot, SIDE};
+    /// use ndarray::Array3;
+    ///
+    /// let character = |set: &str, k: usize| Character {
+    ///     set: set.into(),
+    ///     alphabet: "Runic".into(),
+    ///     name: format!("character{k:02}"),
+    ///     examples: k..k + 1,
+    /// };
+    /// let sets = ["images_background", "images_background", "images_evaluation"];
+    /// let characters = sets.iter().enumerate().map(|(k, set)| character(set, k)).collect();
+    /// let omniglot = Omniglot { images: Array3::zeros((3, SIDE, SIDE)), characters };
+    /// assert_eq!(omniglot.characters_in("images_background"), vec![0, 1]);
+    /// assert_eq!(omniglot.characters_in("images_evaluation"), vec![2]);
+    /// ```
     pub fn characters_in(&self, set: &str) -> Vec<usize> {
         (0..self.characters.len()).filter(|&c| self.characters[c].set == set).collect()
     }
 
     /// A seeded split of all characters into `train` and the rest, as MAML uses (1,200
     /// training characters, Santoro et al. 2016; Finn et al. 2017).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::omniglot::{Character, Omniglot, SIDE};
+    /// use ndarray::Array3;
+    ///
+    /// let character = |k: usize| Character {
+    ///     set: "images_background".into(),
+    ///     alphabet: "Runic".into(),
+    ///     name: format!("character{k:02}"),
+    ///     examples: k..k + 1,
+    /// };
+    /// let characters = (0..10).map(character).collect();
+    /// let omniglot = Omniglot { images: Array3::zeros((10, SIDE, SIDE)), characters };
+    /// let (train, test) = omniglot.random_split(7, 3);
+    /// assert_eq!((train.len(), test.len()), (7, 3));
+    /// // Disjoint and together every character.
+    /// let mut all = [train.clone(), test].concat();
+    /// all.sort_unstable();
+    /// assert_eq!(all, (0..10).collect::<Vec<_>>());
+    /// assert_eq!(omniglot.random_split(7, 3).0, train); // fixed by the seed
+    /// ```
     pub fn random_split(&self, train: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
         let mut order: Vec<usize> = (0..self.characters.len()).collect();
         order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
@@ -208,6 +400,30 @@ impl Omniglot {
 
     /// The chosen characters as classes for episodes, each also at 90, 180 and 270 degrees
     /// when `rotations` (four classes per character).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_data::omniglot::{Character, Omniglot, SIDE};
+    /// use ndarray::Array3;
+    ///
+    /// // Two characters of three drawings each.
+    /// let character = |k: usize| Character {
+    ///     set: "images_background".into(),
+    ///     alphabet: "Runic".into(),
+    ///     name: format!("character{k:02}"),
+    ///     examples: 3 * k..3 * k + 3,
+    /// };
+    /// let characters = (0..2).map(character).collect();
+    /// let omniglot = Omniglot { images: Array3::zeros((6, SIDE, SIDE)), characters };
+    /// // With rotations: four classes per character, sharing its drawings.
+    /// let rotated = omniglot.classes(&[0, 1], true);
+    /// assert_eq!(rotated.classes.len(), 8);
+    /// assert_eq!((rotated.classes[5].examples.clone(), rotated.classes[5].quarter_turns), (vec![3, 4, 5], 1));
+    /// // Without: one class per character, and only the chosen characters' drawings.
+    /// let plain = omniglot.classes(&[1], false);
+    /// assert_eq!((plain.classes.len(), plain.images.dim()), (1, (3, SIDE, SIDE)));
+    /// ```
     pub fn classes(&self, characters: &[usize], rotations: bool) -> ClassDataset {
         let indices: Vec<usize> = characters.iter().flat_map(|&c| self.characters[c].examples.clone()).collect();
         let images = self.images.select(Axis(0), &indices);

@@ -15,6 +15,20 @@ use std::path::{Path, PathBuf};
 const ORDER_KEY: &str = "metagrad.order";
 
 /// What went wrong with a checkpoint.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_nn::checkpoint::{self, CheckpointError};
+/// use std::path::Path;
+///
+/// let dir = tempfile::tempdir()?;
+/// let missing = checkpoint::load::<f32>(&dir.path().join("absent.safetensors")).unwrap_err();
+/// assert!(matches!(missing, CheckpointError::Io { .. }));
+/// let junk = checkpoint::from_safetensors::<f32>(b"not a checkpoint", Path::new("junk.safetensors"));
+/// assert!(matches!(junk, Err(CheckpointError::Corrupt { .. })));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub enum CheckpointError {
     /// The file could not be read or written.
@@ -77,6 +91,20 @@ fn to_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
 }
 
 /// The checkpoint as bytes.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::{checkpoint, Params};
+///
+/// let params = Params::from_pairs([("w".to_string(), Tensor::<f32>::ones(&[2, 3]))]);
+/// let bytes = checkpoint::to_safetensors(&params);
+/// // The safetensors layout: an 8-byte little-endian header length, the JSON header,
+/// // then the six f32 values.
+/// let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+/// assert_eq!(bytes.len(), 8 + header + 6 * 4);
+/// ```
 pub fn to_safetensors<T: Float>(params: &Params<T>) -> Vec<u8> {
     let buffers: Vec<(String, Vec<usize>, Vec<u8>)> =
         params.iter().map(|(n, t)| (n.to_string(), t.shape().to_vec(), to_bytes(t))).collect();
@@ -115,12 +143,48 @@ pub fn save<T: Float>(path: &Path, params: &Params<T>) -> Result<(), CheckpointE
 }
 
 /// Reads every tensor of a checkpoint (in saved order when the file records it).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::{checkpoint, Params};
+///
+/// // Names out of alphabetical order come back in the order they were saved.
+/// let params = Params::from_pairs([
+///     ("z.weight".to_string(), Tensor::from_vec(&[2], vec![1.0f64, -2.0])),
+///     ("a.bias".to_string(), Tensor::scalar(0.5)),
+/// ]);
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("model.safetensors");
+/// checkpoint::save(&path, &params)?;
+/// let loaded = checkpoint::load::<f64>(&path)?;
+/// assert_eq!(loaded.names().collect::<Vec<_>>(), vec!["z.weight", "a.bias"]);
+/// assert_eq!(loaded, params);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load<T: Float>(path: &Path) -> Result<Params<T>, CheckpointError> {
     let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io { path: path.to_path_buf(), source })?;
     from_safetensors(&bytes, path)
 }
 
 /// Parses checkpoint bytes; `path` names the source in errors.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::{checkpoint, Params};
+/// use std::path::Path;
+///
+/// let params = Params::from_pairs([("w".to_string(), Tensor::from_vec(&[3], vec![0.25f32, -1.0, 8.0]))]);
+/// let bytes = checkpoint::to_safetensors(&params);
+/// assert_eq!(checkpoint::from_safetensors::<f32>(&bytes, Path::new("memory"))?, params);
+/// // A truncated buffer is an error naming the source, never a panic.
+/// let cut = checkpoint::from_safetensors::<f32>(&bytes[..bytes.len() - 1], Path::new("memory"));
+/// assert!(cut.unwrap_err().to_string().starts_with("memory: "));
+/// # Ok::<(), checkpoint::CheckpointError>(())
+/// ```
 pub fn from_safetensors<T: Float>(bytes: &[u8], path: &Path) -> Result<Params<T>, CheckpointError> {
     let corrupt = |problem: String| CheckpointError::Corrupt { path: path.to_path_buf(), problem };
     let mismatch = |problem: String| CheckpointError::Mismatch { path: path.to_path_buf(), problem };
@@ -161,6 +225,22 @@ pub fn from_safetensors<T: Float>(bytes: &[u8], path: &Path) -> Result<Params<T>
 /// Reads a checkpoint and checks it against `template` (a model's fresh parameters): the same
 /// names, shapes and dtype, so a checkpoint for another model is refused with the first
 /// difference named.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::{checkpoint, Params};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("model.safetensors");
+/// checkpoint::save(&path, &Params::from_pairs([("w".to_string(), Tensor::<f32>::zeros(&[4, 2]))]))?;
+/// // A model whose `w` is [2, 4] refuses this checkpoint.
+/// let other_model = Params::from_pairs([("w".to_string(), Tensor::<f32>::zeros(&[2, 4]))]);
+/// let err = checkpoint::load_matching(&path, &other_model).unwrap_err();
+/// assert!(err.to_string().ends_with("tensor `w` has shape [4, 2], the model expects [2, 4]"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load_matching<T: Float>(path: &Path, template: &Params<T>) -> Result<Params<T>, CheckpointError> {
     let loaded = load::<T>(path)?;
     let mismatch = |problem: String| CheckpointError::Mismatch { path: path.to_path_buf(), problem };

@@ -6,6 +6,23 @@ use metagrad_autodiff::{Float, Tensor, Var};
 
 /// Per-parameter learning-rate scales by name prefix: `0.0` freezes, `0.1` fine-tunes slowly.
 /// The first matching prefix wins; names matching none get scale 1.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::optim::{Optimizer, ParamGroups, Sgd};
+/// use metagrad_nn::Params;
+///
+/// let mut params = Params::from_pairs(["body.w", "head.w", "out.w"].map(|n| (n.to_string(), Tensor::scalar(1.0f64))));
+/// let grads = params.map(|t| Tensor::ones(t.shape()));
+/// let mut sgd = Sgd::new(0.5);
+/// sgd.groups = ParamGroups::new().freeze("body").scale("head", 0.5);
+/// sgd.step(&mut params, &grads);
+/// let w = |name: &str| params.get(name).unwrap().item();
+/// // Frozen, half the rate, the full rate: w - 0.5 * scale * 1.
+/// assert_eq!((w("body.w"), w("head.w"), w("out.w")), (1.0, 0.75, 0.5));
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct ParamGroups {
     groups: Vec<(String, f64)>,
@@ -13,17 +30,64 @@ pub struct ParamGroups {
 
 impl ParamGroups {
     /// Every parameter at the base rate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Optimizer, ParamGroups, Sgd};
+    /// use metagrad_nn::Params;
+    ///
+    /// let mut params = Params::from_pairs(["a", "b"].map(|n| (n.to_string(), Tensor::scalar(1.0f64))));
+    /// let grads = params.map(|t| Tensor::ones(t.shape()));
+    /// let mut sgd = Sgd::new(0.25);
+    /// sgd.groups = ParamGroups::new(); // what `Sgd::new` starts with
+    /// sgd.step(&mut params, &grads);
+    /// assert!(params.tensors().all(|t| t.item() == 0.75));
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Parameters whose names start with `prefix` get `scale` times the base rate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Optimizer, ParamGroups, Sgd};
+    /// use metagrad_nn::Params;
+    ///
+    /// let mut params = Params::from_pairs(["enc.first", "enc.last"].map(|n| (n.to_string(), Tensor::scalar(0.0f64))));
+    /// let grads = params.map(|t| Tensor::ones(t.shape()));
+    /// let mut sgd = Sgd::new(1.0);
+    /// // The first matching prefix wins, so the second group never applies.
+    /// sgd.groups = ParamGroups::new().scale("enc.", 0.25).scale("enc.last", 2.0);
+    /// sgd.step(&mut params, &grads);
+    /// assert_eq!(params.get("enc.last").unwrap().item(), -0.25);
+    /// ```
     pub fn scale(mut self, prefix: &str, scale: f64) -> Self {
         self.groups.push((prefix.to_string(), scale));
         self
     }
 
     /// Parameters whose names start with `prefix` are not updated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Adam, Optimizer, ParamGroups};
+    /// use metagrad_nn::Params;
+    ///
+    /// let mut params = Params::from_pairs(["backbone.w", "head.w"].map(|n| (n.to_string(), Tensor::scalar(1.0f64))));
+    /// let grads = params.map(|t| Tensor::full(t.shape(), 3.0));
+    /// let mut adam = Adam::new(0.1);
+    /// adam.groups = ParamGroups::new().freeze("backbone.");
+    /// adam.step(&mut params, &grads);
+    /// assert_eq!(params.get("backbone.w").unwrap().item(), 1.0);
+    /// assert!(params.get("head.w").unwrap().item() < 1.0);
+    /// ```
     pub fn freeze(self, prefix: &str) -> Self {
         self.scale(prefix, 0.0)
     }
@@ -34,20 +98,126 @@ impl ParamGroups {
 }
 
 /// An optimiser: updates parameters in place from gradients of the same layout.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::optim::{Adam, Optimizer, Sgd};
+/// use metagrad_nn::Params;
+///
+/// // Any optimiser minimises w^2 from w = 2 through the same calls.
+/// fn minimise(opt: &mut dyn Optimizer<f64>, steps: usize) -> f64 {
+///     let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(2.0))]);
+///     for _ in 0..steps {
+///         let tape = Tape::new();
+///         let p = params.on(&tape);
+///         let grads = p.grad(p.get("w").square());
+///         opt.step(&mut params, &grads);
+///     }
+///     params.get("w").unwrap().item()
+/// }
+/// assert!(minimise(&mut Sgd::new(0.1), 50).abs() < 1e-3);
+/// assert!(minimise(&mut Adam::new(0.1), 200).abs() < 0.05);
+/// ```
 pub trait Optimizer<T: Float> {
     /// One update. `grads` must have the names and shapes of `params`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Optimizer, Sgd};
+    /// use metagrad_nn::Params;
+    ///
+    /// let mut params = Params::from_pairs([("w".to_string(), Tensor::from_vec(&[2], vec![1.0f64, -2.0]))]);
+    /// let grads = Params::from_pairs([("w".to_string(), Tensor::from_vec(&[2], vec![0.5, 0.25]))]);
+    /// Sgd::new(0.5).step(&mut params, &grads);
+    /// // w - lr * g, against the gradient.
+    /// assert_eq!(params.get("w").unwrap().to_vec(), vec![0.75, -2.125]);
+    /// ```
     fn step(&mut self, params: &mut Params<T>, grads: &Params<T>);
     /// The base learning rate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_nn::optim::{Adagrad, Optimizer, Sgd};
+    ///
+    /// assert_eq!(Optimizer::<f64>::learning_rate(&Sgd::new(0.01)), 0.01);
+    /// assert_eq!(Optimizer::<f32>::learning_rate(&Adagrad::new(0.5)), 0.5);
+    /// ```
     fn learning_rate(&self) -> f64;
     /// Sets the base learning rate (schedules call this).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Optimizer, Schedule, Sgd};
+    /// use metagrad_nn::Params;
+    ///
+    /// let mut sgd = Sgd::new(1.0);
+    /// // Step 20 of a schedule that halves the rate every 10 steps.
+    /// sgd.set_learning_rate(Schedule::Step { every: 10, gamma: 0.5 }.at(1.0, 20));
+    /// assert_eq!(sgd.learning_rate(), 0.25);
+    /// // The next step uses the new rate.
+    /// let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(1.0f64))]);
+    /// let grads = params.map(|t| Tensor::ones(t.shape()));
+    /// sgd.step(&mut params, &grads);
+    /// assert_eq!(params.get("w").unwrap().item(), 0.75);
+    /// ```
     fn set_learning_rate(&mut self, lr: f64);
     /// The running state (moments, step count) as named tensors, `"{slot}.{parameter}"`, for
-    /// a checkpoint ([`crate::checkpoint::save`]). Empty before the first step.
+    /// a checkpoint ([`crate::checkpoint::save`]). Before the first step no per-parameter
+    /// slot exists yet; counters such as Adam's `step` are there from the start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Optimizer, Sgd};
+    /// use metagrad_nn::Params;
+    ///
+    /// let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(1.0f64))]);
+    /// let grads = params.map(|t| Tensor::full(t.shape(), 0.5));
+    /// let mut sgd = Sgd::new(0.1).with_momentum(0.9, false);
+    /// assert!(sgd.state(&params).is_empty());
+    /// sgd.step(&mut params, &grads);
+    /// // After one step the velocity is the gradient itself.
+    /// let state = sgd.state(&params);
+    /// assert_eq!(state.names().collect::<Vec<_>>(), vec!["velocity.w"]);
+    /// assert_eq!(state.get("velocity.w").unwrap().item(), 0.5);
+    /// ```
     fn state(&self, params: &Params<T>) -> Params<T>;
     /// Restores state saved by [`Optimizer::state`] for parameters laid out like `params`.
     ///
     /// # Errors
     /// Names the first slot that is missing or has the wrong shape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Adam, Optimizer};
+    /// use metagrad_nn::Params;
+    ///
+    /// let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(1.0f64))]);
+    /// let grads = params.map(|t| Tensor::full(t.shape(), 0.3));
+    /// let mut adam = Adam::new(0.1);
+    /// adam.step(&mut params, &grads);
+    /// // A fresh optimiser resumed from the state takes exactly the same next step.
+    /// let mut resumed = Adam::new(0.1);
+    /// resumed.load_state(&params, &adam.state(&params))?;
+    /// let (mut a, mut b) = (params.clone(), params.clone());
+    /// adam.step(&mut a, &grads);
+    /// resumed.step(&mut b, &grads);
+    /// assert_eq!(a, b);
+    /// // State for other parameters is refused, naming the missing slot.
+    /// let other = Params::from_pairs([("v".to_string(), Tensor::scalar(0.0))]);
+    /// assert_eq!(resumed.load_state(&other, &adam.state(&params)).unwrap_err(), "optimizer state has no `m.v`");
+    /// # Ok::<(), String>(())
+    /// ```
     fn load_state(&mut self, params: &Params<T>, state: &Params<T>) -> Result<(), String>;
 }
 
@@ -113,6 +283,22 @@ fn zeros_like<T: Float>(params: &Params<T>) -> Vec<Tensor<T>> {
 }
 
 /// Stochastic gradient descent with momentum (Polyak; Nesterov as an option) and L2 weight decay.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::optim::{Optimizer, Sgd};
+/// use metagrad_nn::Params;
+///
+/// // Weight decay alone: a zero gradient still shrinks w by lr * weight_decay * w.
+/// let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(2.0f64))]);
+/// let mut sgd = Sgd::new(0.25);
+/// sgd.weight_decay = 0.5;
+/// let zero = params.map(|t| Tensor::zeros(t.shape()));
+/// sgd.step(&mut params, &zero);
+/// assert_eq!(params.get("w").unwrap().item(), 1.75);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Sgd<T: Float> {
     /// Learning rate.
@@ -130,11 +316,47 @@ pub struct Sgd<T: Float> {
 
 impl<T: Float> Sgd<T> {
     /// Plain SGD.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Optimizer, Sgd};
+    /// use metagrad_nn::Params;
+    ///
+    /// let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(1.0f64))]);
+    /// let grads = params.map(|t| Tensor::full(t.shape(), 0.5));
+    /// let mut sgd = Sgd::new(0.5);
+    /// assert_eq!((sgd.momentum, sgd.weight_decay), (0.0, 0.0));
+    /// // No momentum: every step moves by lr * g = 0.25.
+    /// sgd.step(&mut params, &grads);
+    /// sgd.step(&mut params, &grads);
+    /// assert_eq!(params.get("w").unwrap().item(), 0.5);
+    /// ```
     pub fn new(lr: f64) -> Self {
         Sgd { lr, momentum: 0.0, nesterov: false, weight_decay: 0.0, groups: ParamGroups::new(), velocity: Vec::new() }
     }
 
     /// With momentum.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Optimizer, Sgd};
+    /// use metagrad_nn::Params;
+    ///
+    /// let after_steps = |mut sgd: Sgd<f64>, steps: usize| {
+    ///     let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(1.0))]);
+    ///     let grads = params.map(|t| Tensor::ones(t.shape()));
+    ///     (0..steps).for_each(|_| sgd.step(&mut params, &grads));
+    ///     params.get("w").unwrap().item()
+    /// };
+    /// // Heavy ball: velocities 1 then 1.9, so w = 1 - 0.1 - 0.19.
+    /// assert!((after_steps(Sgd::new(0.1).with_momentum(0.9, false), 2) - 0.71).abs() < 1e-12);
+    /// // Nesterov looks ahead: the first step already moves by 0.1 * (1 + 0.9).
+    /// assert!((after_steps(Sgd::new(0.1).with_momentum(0.9, true), 1) - 0.81).abs() < 1e-12);
+    /// ```
     pub fn with_momentum(mut self, momentum: f64, nesterov: bool) -> Self {
         self.momentum = momentum;
         self.nesterov = nesterov;
@@ -209,6 +431,22 @@ pub struct Adam<T: Float> {
 
 impl<T: Float> Adam<T> {
     /// Adam with betas (0.9, 0.999) and eps 1e-8.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Adam, Optimizer};
+    /// use metagrad_nn::Params;
+    ///
+    /// // With bias correction the first step moves every entry by about lr, whatever the
+    /// // gradient's scale: only its sign matters.
+    /// let mut params = Params::from_pairs([("w".to_string(), Tensor::from_vec(&[2], vec![1.0f64, 1.0]))]);
+    /// let grads = Params::from_pairs([("w".to_string(), Tensor::from_vec(&[2], vec![1000.0, -0.001]))]);
+    /// Adam::new(0.1).step(&mut params, &grads);
+    /// let w = params.get("w").unwrap().to_vec();
+    /// assert!((w[0] - 0.9).abs() < 1e-4 && (w[1] - 1.1).abs() < 1e-4);
+    /// ```
     pub fn new(lr: f64) -> Self {
         Adam {
             lr,
@@ -223,6 +461,22 @@ impl<T: Float> Adam<T> {
     }
 
     /// AdamW with the given decoupled weight decay.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::optim::{Adam, Optimizer};
+    /// use metagrad_nn::Params;
+    ///
+    /// let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(4.0f64))]);
+    /// let zero = params.map(|t| Tensor::zeros(t.shape()));
+    /// let mut adamw = Adam::adamw(0.1, 0.5);
+    /// assert!(adamw.decoupled);
+    /// // With a zero gradient only the decay acts: w (1 - lr * weight_decay) = 4 * 0.95.
+    /// adamw.step(&mut params, &zero);
+    /// assert!((params.get("w").unwrap().item() - 3.8).abs() < 1e-12);
+    /// ```
     pub fn adamw(lr: f64, weight_decay: f64) -> Self {
         Adam { weight_decay, decoupled: true, ..Self::new(lr) }
     }
@@ -276,6 +530,21 @@ impl<T: Float> Optimizer<T> for Adam<T> {
 }
 
 /// RMSProp (Tieleman & Hinton 2012): `v = rho v + (1 - rho) g^2`, `w -= lr g / (sqrt(v) + eps)`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::optim::{Optimizer, RmsProp};
+/// use metagrad_nn::Params;
+///
+/// // First step: v = 0.01 g^2, so w moves by lr * g / (0.1 |g|) = 10 lr.
+/// let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(1.0f64))]);
+/// let mut rms = RmsProp::new(0.01);
+/// let grads = params.map(|t| Tensor::full(t.shape(), 3.0));
+/// rms.step(&mut params, &grads);
+/// assert!((params.get("w").unwrap().item() - 0.9).abs() < 1e-6);
+/// ```
 #[derive(Clone, Debug)]
 pub struct RmsProp<T: Float> {
     /// Learning rate.
@@ -291,6 +560,15 @@ pub struct RmsProp<T: Float> {
 
 impl<T: Float> RmsProp<T> {
     /// `rho = 0.99`, `eps = 1e-8`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_nn::optim::RmsProp;
+    ///
+    /// let rms = RmsProp::<f32>::new(1e-3);
+    /// assert_eq!((rms.lr, rms.rho, rms.eps), (1e-3, 0.99, 1e-8));
+    /// ```
     pub fn new(lr: f64) -> Self {
         RmsProp { lr, rho: 0.99, eps: 1e-8, groups: ParamGroups::new(), squares: Vec::new() }
     }
@@ -325,6 +603,23 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
 }
 
 /// Adagrad (Duchi et al. 2011): `s += g^2`, `w -= lr g / (sqrt(s) + eps)`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::optim::{Adagrad, Optimizer};
+/// use metagrad_nn::Params;
+///
+/// // The same gradient twice: steps of lr, then lr / sqrt(2), as the squares accumulate.
+/// let mut params = Params::from_pairs([("w".to_string(), Tensor::scalar(1.0f64))]);
+/// let grads = params.map(|t| Tensor::full(t.shape(), 2.0));
+/// let mut adagrad = Adagrad::new(0.1);
+/// adagrad.step(&mut params, &grads);
+/// assert!((params.get("w").unwrap().item() - 0.9).abs() < 1e-9);
+/// adagrad.step(&mut params, &grads);
+/// assert!((params.get("w").unwrap().item() - (0.9 - 0.1 / 2f64.sqrt())).abs() < 1e-9);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Adagrad<T: Float> {
     /// Learning rate.
@@ -338,6 +633,15 @@ pub struct Adagrad<T: Float> {
 
 impl<T: Float> Adagrad<T> {
     /// `eps = 1e-10`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_nn::optim::{Adagrad, Optimizer};
+    ///
+    /// let adagrad = Adagrad::<f64>::new(0.05);
+    /// assert_eq!((adagrad.eps, adagrad.learning_rate()), (1e-10, 0.05));
+    /// ```
     pub fn new(lr: f64) -> Self {
         Adagrad { lr, eps: 1e-10, groups: ParamGroups::new(), sums: Vec::new() }
     }
@@ -372,6 +676,17 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
 }
 
 /// A learning rate as a function of the step.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_nn::optim::Schedule;
+///
+/// let step = Schedule::Step { every: 10, gamma: 0.5 };
+/// assert_eq!([0, 9, 10, 25].map(|s| step.at(1.0, s)), [1.0, 1.0, 0.5, 0.25]);
+/// let exponential = Schedule::Exponential { gamma: 0.5 };
+/// assert_eq!(exponential.at(2.0, 3), 0.25);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Schedule {
     /// `base * gamma^(step / every)`.
@@ -399,6 +714,19 @@ pub enum Schedule {
 
 impl Schedule {
     /// The rate at `step` for base rate `base`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_nn::optim::Schedule;
+    ///
+    /// let cosine = Schedule::CosineWarmup { warmup: 4, total: 14, floor: 0.1 };
+    /// // Linear warm-up over steps 0..4, reaching the base rate at step 3.
+    /// assert_eq!([0, 1, 3].map(|s| cosine.at(1.0, s)), [0.25, 0.5, 1.0]);
+    /// // Halfway through the decay, halfway between base and floor; the floor from `total` on.
+    /// assert!((cosine.at(1.0, 9) - 0.55).abs() < 1e-12);
+    /// assert!((cosine.at(1.0, 14) - 0.1).abs() < 1e-12 && (cosine.at(1.0, 100) - 0.1).abs() < 1e-12);
+    /// ```
     pub fn at(&self, base: f64, step: usize) -> f64 {
         match *self {
             Schedule::Step { every, gamma } => base * gamma.powi((step / every.max(1)) as i32),
@@ -416,6 +744,27 @@ impl Schedule {
 }
 
 /// Scales `grads` so that their global L2 norm is at most `max_norm`; returns the norm before.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::optim::clip_grad_norm;
+/// use metagrad_nn::Params;
+///
+/// // Norm 5 over two tensors, clipped to 1: same direction, a fifth of the length.
+/// let mut grads = Params::from_pairs([
+///     ("a".to_string(), Tensor::scalar(3.0f64)),
+///     ("b".to_string(), Tensor::scalar(4.0)),
+/// ]);
+/// assert_eq!(clip_grad_norm(&mut grads, 1.0), 5.0);
+/// assert!((grads.get("a").unwrap().item() - 0.6).abs() < 1e-12);
+/// assert!((grads.get("b").unwrap().item() - 0.8).abs() < 1e-12);
+/// // Already within the limit: unchanged.
+/// let before = grads.clone();
+/// clip_grad_norm(&mut grads, 10.0);
+/// assert_eq!(grads, before);
+/// ```
 pub fn clip_grad_norm<T: Float>(grads: &mut Params<T>, max_norm: f64) -> f64 {
     let norm = grads.l2_norm().to_f64().unwrap_or(f64::INFINITY);
     if norm > max_norm && norm.is_finite() {
@@ -452,6 +801,25 @@ pub fn sgd_step<'t, T: Float>(params: &ParamVars<'t, T>, grads: &[Var<'t, T>], l
 
 /// Meta-SGD's step (Li et al. 2017): `theta' = theta - alpha (.) g` with a learned rate tensor
 /// `alpha` per parameter (same names and shapes), itself a leaf that takes gradients.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::optim::meta_sgd_step;
+/// use metagrad_nn::Params;
+///
+/// // L(w) = w^2 at w = 1 with alpha = 0.1: w' = w - alpha * 2w = 0.8, and the meta-loss
+/// // w'^2 has gradient 2 w' * (-2w) = -3.2 with respect to alpha.
+/// let params = Params::from_pairs([("w".to_string(), Tensor::scalar(1.0f64))]);
+/// let rates = Params::from_pairs([("w".to_string(), Tensor::scalar(0.1))]);
+/// let tape = Tape::new();
+/// let (p, alpha) = (params.on(&tape), rates.on(&tape));
+/// let adapted = meta_sgd_step(&p, &p.grad_graph(p.get("w").square()), &alpha);
+/// assert!((adapted.get("w").value().item() - 0.8).abs() < 1e-12);
+/// let meta = alpha.grad(adapted.get("w").square());
+/// assert!((meta.get("w").unwrap().item() + 3.2).abs() < 1e-12);
+/// ```
 pub fn meta_sgd_step<'t, T: Float>(
     params: &ParamVars<'t, T>,
     grads: &[Var<'t, T>],
