@@ -38,3 +38,12 @@ for s in 1e2 1e3 1e4; do run "permuted-ewc-$s" "${permuted[@]}" --method ewc --s
 for s in 1e2 1e3; do run "permuted-online-ewc-$s" "${permuted[@]}" --method online-ewc --strength "$s"; done
 for s in 0.1 1 10 100; do run "permuted-si-$s" "${permuted[@]}" --method si --strength "$s"; done
 for s in 0.1 1; do run "permuted-mas-$s" "${permuted[@]}" --method mas --strength "$s"; done
+# The seeded reruns (docs/RESULTS.md, "Five seeds"): plain and asymmetric replay on
+# class-incremental split MNIST, and SI at c = 5 on permuted MNIST with either path integral.
+for seed in 0 1 2 3 4; do
+  for method in replay replay-ace; do
+    run "seeds-split-class-$method-$seed" --benchmark split-mnist --scenario class --method "$method" --seed "$seed"
+  done
+  run "seeds-permuted-si-5-$seed" "${permuted[@]}" --method si --strength 5 --seed "$seed"
+  run "seeds-permuted-si-5-task-gradient-$seed" "${permuted[@]}" --method si --strength 5 --si-task-gradient --seed "$seed"
+done
