@@ -266,7 +266,6 @@ fn per_image<T: Element>(
 /// If a window lies entirely in the padding (padding must be less than the kernel span).
 pub fn max_pool2d<T: Element>(window: &Window2d, image: &[T], values: &mut [T], argmax: &mut [usize]) {
     let (out_h, out_w) = window.output();
-    let (h, w) = window.input;
     let per_channel = out_h * out_w;
     assert_eq!(
         image.len(),
@@ -280,6 +279,18 @@ pub fn max_pool2d<T: Element>(window: &Window2d, image: &[T], values: &mut [T], 
         "max_pool2d: outputs need {} elements",
         window.channels * per_channel
     );
+    if window.padding == (0, 0) {
+        max_pool2d_unpadded(window, image, values, argmax);
+    } else {
+        max_pool2d_general(window, image, values, argmax);
+    }
+}
+
+/// [`max_pool2d`] for any window: taps in the padding are skipped.
+fn max_pool2d_general<T: Element>(window: &Window2d, image: &[T], values: &mut [T], argmax: &mut [usize]) {
+    let (out_h, out_w) = window.output();
+    let (h, w) = window.input;
+    let per_channel = out_h * out_w;
     for c in 0..window.channels {
         let plane = &image[c * h * w..(c + 1) * h * w];
         for oh in 0..out_h {
@@ -290,11 +301,9 @@ pub fn max_pool2d<T: Element>(window: &Window2d, image: &[T], values: &mut [T], 
                     for kj in 0..window.kernel.1 {
                         let Some(col) = window.input_col(kj, ow) else { continue };
                         let v = plane[r * w + col];
-                        // NaN propagates: it beats everything, and nothing beats it.
-                        #[allow(clippy::eq_op)]
                         let better = match best {
                             None => true,
-                            Some((b, _)) => b == b && (v > b || v != v),
+                            Some((b, _)) => beats(v, b),
                         };
                         if better {
                             best = Some((v, r * w + col));
@@ -305,6 +314,46 @@ pub fn max_pool2d<T: Element>(window: &Window2d, image: &[T], values: &mut [T], 
                 let out = c * per_channel + oh * out_w + ow;
                 values[out] = v;
                 argmax[out] = at;
+            }
+        }
+    }
+}
+
+/// Whether `v` replaces `best` as a window's maximum: larger, or NaN (which propagates: it
+/// beats everything, and nothing beats it). At ties the earlier position stays.
+#[inline]
+#[allow(clippy::eq_op)]
+fn beats<T: Element>(v: T, best: T) -> bool {
+    best == best && (v > best || v != v)
+}
+
+/// [`max_pool2d`] without padding, where every tap lies in the image: no bounds to test per
+/// tap, and the window's first tap starts as the best, so the order of comparison and hence
+/// the winner at ties are those of the general loop.
+fn max_pool2d_unpadded<T: Element>(window: &Window2d, image: &[T], values: &mut [T], argmax: &mut [usize]) {
+    let (out_h, out_w) = window.output();
+    let (h, w) = window.input;
+    let ((kh, kw), (sh, sw), (dh, dw)) = (window.kernel, window.stride, window.dilation);
+    let per_channel = out_h * out_w;
+    for c in 0..window.channels {
+        let plane = &image[c * h * w..(c + 1) * h * w];
+        let (values, argmax) =
+            (&mut values[c * per_channel..(c + 1) * per_channel], &mut argmax[c * per_channel..(c + 1) * per_channel]);
+        for oh in 0..out_h {
+            for ow in 0..out_w {
+                let corner = oh * sh * w + ow * sw;
+                let (mut best, mut at) = (plane[corner], corner);
+                for ki in 0..kh {
+                    for kj in 0..kw {
+                        let i = corner + ki * dh * w + kj * dw;
+                        let v = plane[i];
+                        if beats(v, best) {
+                            (best, at) = (v, i);
+                        }
+                    }
+                }
+                values[oh * out_w + ow] = best;
+                argmax[oh * out_w + ow] = at;
             }
         }
     }
@@ -429,6 +478,28 @@ mod tests {
                     prop_assert_eq!(image[c * g.input.0 * g.input.1 + argmax[c * per + l]], best);
                 }
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn max_pool_without_padding_agrees_with_the_general_loop(
+            g in window(),
+            values in proptest::collection::vec(prop_oneof![8 => 0i8..4, 1 => Just(-1i8)], 1..400),
+        ) {
+            // Few distinct values, so ties are common, and -1 stands for NaN.
+            let g = Window2d { padding: (0, 0), ..g };
+            prop_assume!(g.input.0 > g.dilation.0 * (g.kernel.0 - 1) && g.input.1 > g.dilation.1 * (g.kernel.1 - 1));
+            let image: Vec<f32> = (0..g.input_len())
+                .map(|i| match values[i % values.len()] { -1 => f32::NAN, v => f32::from(v) })
+                .collect();
+            let n = g.channels * g.column_cols();
+            let (mut fast, mut fast_at) = (vec![0.0; n], vec![0; n]);
+            let (mut general, mut general_at) = (vec![0.0; n], vec![0; n]);
+            max_pool2d_unpadded(&g, &image, &mut fast, &mut fast_at);
+            max_pool2d_general(&g, &image, &mut general, &mut general_at);
+            prop_assert_eq!(fast_at, general_at);
+            prop_assert_eq!(fast.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), general.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
         }
     }
 
