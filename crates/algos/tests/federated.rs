@@ -3,8 +3,8 @@
 //! and bit-identical results at any thread count.
 
 use metagrad_algos::federated::{
-    aggregate, consensus_distance, Aggregation, Client, Consensus, Fault, Server, ServerOptimizer, Simulated, Topology,
-    Transport, Update,
+    aggregate, aggregate_against, consensus_distance, Aggregation, Client, Consensus, Fault, Server, ServerOptimizer,
+    Simulated, Topology, Transport, Update,
 };
 use metagrad_algos::Labelled;
 use metagrad_autodiff::{Tape, Tensor};
@@ -113,6 +113,28 @@ fn updates_of_another_layout_are_rejected_not_a_crash() {
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].client, 1);
     }
+}
+
+/// Checked against the model, a wrong-layout reply that comes first (the honest one before it
+/// being NaN) cannot make the honest replies after it look wrong.
+#[test]
+fn against_the_model_a_wrong_layout_first_does_not_reject_the_honest() {
+    let model = Params::from_pairs([("w".to_string(), Tensor::zeros(&[2]))]);
+    let updates = vec![
+        update(0, 1, vec![f64::NAN, 0.0]),
+        update(1, 1, vec![1.0, 2.0, 3.0]),
+        update(2, 1, vec![1.0, 2.0]),
+        update(3, 1, vec![3.0, 4.0]),
+    ];
+    for how in [Aggregation::WeightedMean, Aggregation::Median, Aggregation::TrimmedMean(0.1)] {
+        let (combined, rejected) = aggregate_against(&model, &updates, how);
+        assert_eq!(combined.unwrap().get("w").unwrap().to_vec(), vec![2.0, 3.0], "{how:?}");
+        assert_eq!(rejected.iter().map(|r| r.client).collect::<Vec<_>>(), vec![0, 1], "{how:?}");
+        assert!(rejected[1].reason.contains("the model's"), "{}", rejected[1].reason);
+    }
+    // Without the model, the first accepted update sets the layout: here the odd one.
+    let (_, rejected) = aggregate(&updates, Aggregation::WeightedMean);
+    assert_eq!(rejected.iter().map(|r| r.client).collect::<Vec<_>>(), vec![0, 2, 3]);
 }
 
 #[test]

@@ -28,6 +28,24 @@ fn labelled<T: Float>(split: &Split, indices: Option<&[usize]>, permutation: Opt
 }
 
 /// Split MNIST, each task's training set cut to its first `train_per_task` examples if given.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::benchmarks::split_mnist;
+/// use metagrad_data::mnist::{Mnist, Split};
+/// use ndarray::Array2;
+///
+/// // A synthetic stand-in for MNIST: two blank images of each digit per split.
+/// let split = || Split { images: Array2::zeros((20, 784)), labels: (0..20).map(|i| (i % 10) as u8).collect() };
+/// let mnist = Mnist { train: split(), test: split() };
+/// let tasks = split_mnist::<f32>(&mnist, Some(1));
+/// assert_eq!(tasks.len(), 5);
+/// // Task 2 is digits 4 and 5, cut to one training example; its test set keeps both.
+/// assert_eq!((tasks[2].name.as_str(), tasks[2].classes.clone()), ("4/5", vec![4, 5]));
+/// assert_eq!((tasks[2].train.len(), tasks[2].test.labels.clone()), (1, vec![4, 5, 4, 5]));
+/// assert_eq!(tasks[2].train.inputs.shape(), &[1, 784]);
+/// ```
 pub fn split_mnist<T: Float>(mnist: &Mnist, train_per_task: Option<usize>) -> Vec<Task<T>> {
     let train = digit_pair_tasks(&mnist.train.labels);
     let test = digit_pair_tasks(&mnist.test.labels);
@@ -46,6 +64,29 @@ pub fn split_mnist<T: Float>(mnist: &Mnist, train_per_task: Option<usize>) -> Ve
 
 /// Permuted MNIST with `tasks` permutations drawn from `seed`, each task's training set the
 /// first `train_per_task` training images if given.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::benchmarks::permuted_mnist;
+/// use metagrad_data::mnist::{Mnist, Split};
+/// use ndarray::Array2;
+///
+/// // One training image whose only lit pixel is pixel 0.
+/// let mut images = Array2::zeros((1, 784));
+/// images[[0, 0]] = 1.0;
+/// let split = Split { images, labels: vec![3] };
+/// let mnist = Mnist { train: split.clone(), test: split };
+/// let tasks = permuted_mnist::<f64>(&mnist, 3, 7, None);
+/// assert_eq!(tasks.len(), 3);
+/// assert_eq!(tasks[1].classes, (0..10).collect::<Vec<_>>());
+/// // The first task keeps the image; every task keeps the label and the one lit pixel.
+/// assert_eq!(tasks[0].train.inputs.to_vec()[0], 1.0);
+/// for task in &tasks {
+///     assert_eq!(task.train.labels, vec![3]);
+///     assert_eq!(task.train.inputs.to_vec().iter().sum::<f64>(), 1.0);
+/// }
+/// ```
 pub fn permuted_mnist<T: Float>(mnist: &Mnist, tasks: usize, seed: u64, train_per_task: Option<usize>) -> Vec<Task<T>> {
     let count = mnist.train.labels.len();
     let train: Vec<usize> = (0..train_per_task.unwrap_or(count).min(count)).collect();

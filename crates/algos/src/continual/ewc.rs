@@ -29,6 +29,34 @@ use rand::seq::index::sample;
 use rand::Rng;
 
 /// Which labels the Fisher's gradients use.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::ewc::fisher;
+/// use metagrad_algos::continual::{FisherKind, Mlp};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// let model = Mlp::new(&[2, 2]);
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let zero = Module::<f64>::init(&model, &mut rng).map(|t| Tensor::zeros(t.shape()));
+/// // Under uniform predictions every label, sampled or given, has a bias gradient of +-1/2, so
+/// // the true and the empirical Fisher agree there.
+/// for kind in [FisherKind::True, FisherKind::Empirical] {
+///     let f = fisher(&model, &zero, &tasks[0].train, &[0, 1], kind, &mut rng);
+///     assert_eq!(f.get("0.bias").unwrap().to_vec(), vec![0.25, 0.25]);
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FisherKind {
     /// Labels sampled from the model's predictive distribution (the Fisher information).
@@ -38,6 +66,17 @@ pub enum FisherKind {
 }
 
 /// EWC, or online EWC with [`Ewc::online`].
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{Ewc, FisherKind};
+///
+/// let ewc = Ewc::<f64>::new(100.0);
+/// assert_eq!((ewc.lambda, ewc.samples, ewc.kind, ewc.gamma), (100.0, 1000, FisherKind::True, None));
+/// let online = Ewc::<f64>::new(100.0).online(0.9).empirical();
+/// assert_eq!((online.kind, online.gamma), (FisherKind::Empirical, Some(0.9)));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Ewc<T: Float> {
     /// `lambda`, the penalty's strength.
@@ -53,29 +92,137 @@ pub struct Ewc<T: Float> {
 
 impl<T: Float> Ewc<T> {
     /// EWC with strength `lambda`, the true Fisher over 1,000 examples.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::{Ewc, Strategy};
+    ///
+    /// let ewc = Ewc::<f64>::new(5.0);
+    /// // Nothing to stay near before the first task ends.
+    /// assert!(ewc.anchors().is_empty());
+    /// assert_eq!((ewc.lambda, ewc.name()), (5.0, "ewc".to_string()));
+    /// ```
     pub fn new(lambda: f64) -> Self {
         Ewc { lambda, samples: 1000, kind: FisherKind::True, gamma: None, anchors: Vec::new() }
     }
 
     /// Online EWC with decay `gamma` (1 sums the Fishers of all tasks).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::ewc::fisher;
+    /// use metagrad_algos::continual::{Ewc, Mlp, Scenario, Strategy, TaskContext};
+    /// use metagrad_nn::Module;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let model = Mlp::new(&[2, 2]);
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let params = Module::<f64>::init(&model, &mut rng);
+    /// let same = [task(0, 1), task(0, 1)];
+    /// let mut ewc = Ewc::new(1.0).online(0.5).empirical();
+    /// for t in 0..2 {
+    ///     ewc.end_task(&model, &params, &TaskContext { tasks: &same, task: t, scenario: Scenario::TaskIncremental }, &mut rng);
+    /// }
+    /// // Two tasks with the same data and weights: one anchor, importance 0.5 F + F.
+    /// let f = fisher(&model, &params, &same[0].train, &[0, 1], ewc.kind, &mut rng);
+    /// let gap = ewc.anchors()[0].importance.axpy(-1.5, &f).tensors().flat_map(|t| t.to_vec()).fold(0.0f64, |m, v| m.max(v.abs()));
+    /// assert_eq!(ewc.anchors().len(), 1);
+    /// assert!(gap < 1e-12);
+    /// ```
     pub fn online(mut self, gamma: f64) -> Self {
         self.gamma = Some(gamma);
         self
     }
 
     /// The empirical Fisher instead of the true one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::{Ewc, FisherKind};
+    ///
+    /// let ewc = Ewc::<f32>::new(1.0).online(0.9).empirical();
+    /// // Only the kind of Fisher changes.
+    /// assert_eq!((ewc.kind, ewc.gamma, ewc.lambda), (FisherKind::Empirical, Some(0.9), 1.0));
+    /// ```
     pub fn empirical(mut self) -> Self {
         self.kind = FisherKind::Empirical;
         self
     }
 
     /// The anchors held now (one per earlier task; one in all for online EWC).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::{Ewc, Mlp, Scenario, Strategy, TaskContext};
+    /// use metagrad_nn::Module;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let model = Mlp::new(&[2, 4]);
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let trained = Module::<f64>::init(&model, &mut rng);
+    /// let mut ewc = Ewc::new(1.0);
+    /// ewc.end_task(&model, &trained, &TaskContext { tasks: &tasks, task: 0, scenario: Scenario::TaskIncremental }, &mut rng);
+    /// // The anchor sits at the trained weights, with one (non-negative) importance per weight.
+    /// let anchor = &ewc.anchors()[0];
+    /// assert_eq!(anchor.reference, trained);
+    /// assert_eq!(anchor.importance.names().collect::<Vec<_>>(), trained.names().collect::<Vec<_>>());
+    /// assert!(anchor.importance.tensors().all(|t| t.to_vec().iter().all(|&v| v >= 0.0)));
+    /// ```
     pub fn anchors(&self) -> &[Anchor<T>] {
         &self.anchors
     }
 }
 
 /// The diagonal Fisher of `model` at `params` over `examples`, with the softmax over `head`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::ewc::fisher;
+/// use metagrad_algos::continual::{FisherKind, Mlp};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// let model = Mlp::new(&[2, 4]);
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let zero = Module::<f64>::init(&model, &mut rng).map(|t| Tensor::zeros(t.shape()));
+/// let f = fisher(&model, &zero, &tasks[0].train, &[0, 1], FisherKind::Empirical, &mut rng);
+/// // Softmax 1/2 over the head: squared bias gradients 1/4; outputs 2 and 3 are not in the head,
+/// // so no loss depends on them.
+/// assert_eq!(f.get("0.bias").unwrap().to_vec(), vec![0.25, 0.25, 0.0, 0.0]);
+/// assert_eq!(f.get("0.weight").unwrap().shape(), &[2, 4]);
+/// ```
 pub fn fisher<T: Float>(
     model: &dyn Classifier<T>,
     params: &Params<T>,

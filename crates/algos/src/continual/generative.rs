@@ -20,6 +20,36 @@ use metagrad_nn::{Context, Params};
 use rand::rngs::StdRng;
 
 /// Deep generative replay with a VAE generator.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{GenerativeReplay, Mlp, Scenario, Strategy, TaskContext, Vae};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// let model = Mlp::new(&[2, 4]);
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let params = Module::<f64>::init(&model, &mut rng);
+/// let mut dgr = GenerativeReplay::new(Vae { inputs: 2, hidden: 3, latent: 1 }, 2);
+/// dgr.generator_batch = 4;
+/// let cx = |task| TaskContext { tasks: &tasks, task, scenario: Scenario::TaskIncremental };
+/// dgr.end_task(&model, &params, &cx(0), &mut rng);
+/// // While task 1 trains: generated inputs shaped like the task's, labelled within task 0's head.
+/// let groups = dgr.replay(&model, 3, &cx(1), &mut rng);
+/// assert_eq!(groups.len(), 1);
+/// assert_eq!((groups[0].examples.inputs.shape(), groups[0].head.as_slice()), (&[3, 2][..], &[0, 1][..]));
+/// assert!(groups[0].examples.labels.iter().all(|&l| l < 2));
+/// ```
 #[derive(Clone, Debug)]
 pub struct GenerativeReplay<T: Float> {
     /// The generator's architecture.
@@ -39,6 +69,17 @@ pub struct GenerativeReplay<T: Float> {
 impl<T: Float> GenerativeReplay<T> {
     /// Generative replay with `vae`, trained `generator_iterations` steps per task (batch 128,
     /// Adam 1e-3).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::{GenerativeReplay, Vae};
+    ///
+    /// let dgr = GenerativeReplay::<f64>::new(Vae { inputs: 784, hidden: 400, latent: 20 }, 500);
+    /// assert_eq!((dgr.generator_iterations, dgr.generator_batch, dgr.generator_lr), (500, 128, 1e-3));
+    /// // No generator, hence no loss, before the first task ends.
+    /// assert!(dgr.generator().is_none() && dgr.generator_loss.is_nan());
+    /// ```
     pub fn new(vae: Vae, generator_iterations: usize) -> Self {
         GenerativeReplay {
             vae,
@@ -51,6 +92,35 @@ impl<T: Float> GenerativeReplay<T> {
     }
 
     /// The current generator's parameters (after the first task).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::{GenerativeReplay, Mlp, Scenario, Strategy, TaskContext, Vae};
+    /// use metagrad_nn::Module;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let model = Mlp::new(&[2, 4]);
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let params = Module::<f64>::init(&model, &mut rng);
+    /// let vae = Vae { inputs: 2, hidden: 3, latent: 1 };
+    /// let mut dgr = GenerativeReplay::new(vae.clone(), 2);
+    /// dgr.generator_batch = 4;
+    /// dgr.end_task(&model, &params, &TaskContext { tasks: &tasks, task: 0, scenario: Scenario::TaskIncremental }, &mut rng);
+    /// // A generator trained on task 0, laid out like the VAE's parameters.
+    /// let generator = dgr.generator().unwrap();
+    /// assert_eq!(generator.names().collect::<Vec<_>>(), vae.init::<f64>(&mut rng).names().collect::<Vec<_>>());
+    /// assert!(dgr.generator_loss.is_finite());
+    /// ```
     pub fn generator(&self) -> Option<&Params<T>> {
         self.previous.as_ref().map(|(g, _)| g)
     }

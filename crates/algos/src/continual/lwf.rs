@@ -18,6 +18,36 @@ use metagrad_nn::loss::{cross_entropy, Reduction, Targets};
 use metagrad_nn::{Context, ParamVars, Params};
 
 /// LwF with strength `lambda` and temperature `tau`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{Lwf, Mlp, Scenario, Strategy, TaskContext};
+/// use metagrad_autodiff::Tape;
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// let model = Mlp::new(&[2, 4]);
+/// let zero = Module::<f64>::init(&model, &mut StdRng::seed_from_u64(0)).map(|t| Tensor::zeros(t.shape()));
+/// let cx = TaskContext { tasks: &tasks, task: 1, scenario: Scenario::TaskIncremental };
+/// let mut lwf = Lwf::new(3.0);
+/// lwf.begin_task(&model, &zero, &cx);
+/// let tape = Tape::new();
+/// let x = tape.constant(tasks[1].train.inputs.clone());
+/// let d = lwf.penalty(&model, &zero.on(&tape), x, &cx).unwrap().item();
+/// // Zero logits: old and new softmax are both uniform over task 0's head, so the
+/// // cross-entropy is ln 2 and the term lambda tau^2 ln 2.
+/// assert!((d - 3.0 * 4.0 * 2f64.ln()).abs() < 1e-12);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Lwf<T: Float> {
     /// The distillation term's weight.
@@ -29,6 +59,16 @@ pub struct Lwf<T: Float> {
 
 impl<T: Float> Lwf<T> {
     /// LwF with weight `lambda` and temperature 2 (as in the paper).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::{Lwf, Strategy};
+    ///
+    /// let lwf = Lwf::<f64>::new(0.5);
+    /// assert_eq!((lwf.lambda, lwf.tau), (0.5, 2.0));
+    /// assert_eq!(lwf.name(), "lwf");
+    /// ```
     pub fn new(lambda: f64) -> Self {
         Lwf { lambda, tau: 2.0, previous: None }
     }

@@ -17,6 +17,17 @@
 //! forgetting; `F` can be negative when the last task improved an earlier one.
 
 /// `R[i][j]` (see the module docs), and the untrained model's accuracies `b[j]`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::AccuracyMatrix;
+///
+/// // Two tasks: task 0 learnt to 0.9 and then forgotten down to 0.6.
+/// let m = AccuracyMatrix { rows: vec![vec![0.9, 0.5], vec![0.6, 0.8]], baseline: vec![0.5, 0.5] };
+/// assert_eq!(m.tasks(), 2);
+/// assert!((m.backward_transfer() + 0.3).abs() < 1e-12);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct AccuracyMatrix {
     /// `rows[i][j]`: accuracy on task `j` after training task `i`; `T` rows of `T`.
@@ -27,11 +38,31 @@ pub struct AccuracyMatrix {
 
 impl AccuracyMatrix {
     /// The number of tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::AccuracyMatrix;
+    ///
+    /// let m = AccuracyMatrix { rows: vec![vec![1.0, 0.0, 0.0]], baseline: vec![0.5; 3] };
+    /// // Counted from the baseline, so a matrix still being filled knows its size.
+    /// assert_eq!(m.tasks(), 3);
+    /// ```
     pub fn tasks(&self) -> usize {
         self.baseline.len()
     }
 
     /// The final row's mean: accuracy over all tasks at the end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::AccuracyMatrix;
+    ///
+    /// let m = AccuracyMatrix { rows: vec![vec![1.0, 0.5], vec![0.25, 0.75]], baseline: vec![0.5, 0.5] };
+    /// // Only the last row counts: (0.25 + 0.75) / 2.
+    /// assert_eq!(m.average_accuracy(), 0.5);
+    /// ```
     pub fn average_accuracy(&self) -> f64 {
         let last = self.rows.last().expect("an accuracy matrix with rows");
         last.iter().sum::<f64>() / last.len() as f64
@@ -39,11 +70,34 @@ impl AccuracyMatrix {
 
     /// The mean accuracy over tasks `0..=i` after training task `i` (the curve of average
     /// accuracy as tasks arrive).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::AccuracyMatrix;
+    ///
+    /// let m = AccuracyMatrix { rows: vec![vec![1.0, 0.0], vec![0.5, 1.0]], baseline: vec![0.5, 0.5] };
+    /// // After task 0 only task 0 counts; after task 1, both.
+    /// assert_eq!((m.average_after(0), m.average_after(1)), (1.0, 0.75));
+    /// ```
     pub fn average_after(&self, i: usize) -> f64 {
         self.rows[i][..=i].iter().sum::<f64>() / (i + 1) as f64
     }
 
     /// Backward transfer (negative: forgetting). Zero for one task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::AccuracyMatrix;
+    ///
+    /// let m = AccuracyMatrix {
+    ///     rows: vec![vec![1.0, 0.0, 0.0], vec![0.75, 1.0, 0.0], vec![0.5, 1.0, 1.0]],
+    ///     baseline: vec![0.0; 3],
+    /// };
+    /// // ((0.5 - 1.0) + (1.0 - 1.0)) / 2: task 0 lost half of what it had learnt.
+    /// assert_eq!(m.backward_transfer(), -0.25);
+    /// ```
     pub fn backward_transfer(&self) -> f64 {
         let t = self.tasks();
         if t < 2 {
@@ -53,6 +107,16 @@ impl AccuracyMatrix {
     }
 
     /// Forward transfer: accuracy on a task before training on it, over the untrained model's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::AccuracyMatrix;
+    ///
+    /// let m = AccuracyMatrix { rows: vec![vec![1.0, 0.75], vec![0.5, 1.0]], baseline: vec![0.5, 0.5] };
+    /// // Before its own training task 1 was at 0.75, against 0.5 untrained.
+    /// assert_eq!(m.forward_transfer(), 0.25);
+    /// ```
     pub fn forward_transfer(&self) -> f64 {
         let t = self.tasks();
         if t < 2 {
@@ -62,6 +126,21 @@ impl AccuracyMatrix {
     }
 
     /// Forgetting: the mean drop from each earlier task's best accuracy to its final one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::AccuracyMatrix;
+    ///
+    /// let m = AccuracyMatrix {
+    ///     rows: vec![vec![0.5, 0.0, 0.0], vec![1.0, 1.0, 0.0], vec![0.75, 1.0, 1.0]],
+    ///     baseline: vec![0.0; 3],
+    /// };
+    /// // Task 0 peaked at 1.0 after task 1 and ended at 0.75: forgetting counts from the peak,
+    /// // where backward transfer (0.75 - 0.5) sees a gain.
+    /// assert_eq!(m.forgetting(), 0.125);
+    /// assert_eq!(m.backward_transfer(), 0.125);
+    /// ```
     pub fn forgetting(&self) -> f64 {
         let t = self.tasks();
         if t < 2 {

@@ -10,6 +10,19 @@ use rand::rngs::StdRng;
 /// `Linear -> ReLU -> ... -> Linear` through the given widths; inputs are flattened to
 /// `[n, sizes[0]]`. Parameters are `"{k}.weight"` (`[in, out]`) and `"{k}.bias"` for layer
 /// `k`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::Mlp;
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let params = Module::<f64>::init(&Mlp::new(&[4, 3, 2]), &mut StdRng::seed_from_u64(0));
+/// // Two linear layers: weights [in, out] and biases, named by layer.
+/// assert_eq!(params.names().collect::<Vec<_>>(), vec!["0.weight", "0.bias", "1.weight", "1.bias"]);
+/// assert_eq!(params.get("1.weight").unwrap().shape(), &[3, 2]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mlp {
     /// Widths from input to output; at least two.
@@ -17,6 +30,24 @@ pub struct Mlp {
 }
 
 /// One layer's input and pre-activation during a forward pass.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::Mlp;
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let mlp = Mlp::new(&[2, 3, 1]);
+/// let params = Module::<f64>::init(&mlp, &mut StdRng::seed_from_u64(0));
+/// let tape = Tape::new();
+/// let (_, taps) = mlp.forward_tapped(&params.on(&tape), tape.constant(Tensor::ones(&[5, 2])));
+/// // The second layer's input is the first layer's pre-activation through the ReLU.
+/// let relu: Vec<f64> = taps[0].output.value().to_vec().iter().map(|v| v.max(0.0)).collect();
+/// assert_eq!(taps[1].layer, "1");
+/// assert_eq!(taps[1].input.value().to_vec(), relu);
+/// ```
 pub struct Tap<'t, T: Float> {
     /// The layer's name prefix (`"0"`, `"1"`, ...).
     pub layer: String,
@@ -31,6 +62,15 @@ impl Mlp {
     ///
     /// # Panics
     /// With fewer than two sizes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::Mlp;
+    ///
+    /// let mlp = Mlp::new(&[784, 400, 400, 10]);
+    /// assert_eq!(mlp.sizes.len() - 1, 3); // three linear layers
+    /// ```
     pub fn new(sizes: &[usize]) -> Self {
         assert!(sizes.len() >= 2, "Mlp: needs input and output widths, got {sizes:?}");
         Mlp { sizes: sizes.to_vec() }
@@ -41,6 +81,26 @@ impl Mlp {
     }
 
     /// The forward pass, with every layer's input and pre-activation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::Mlp;
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::{Context, Module, Params};
+    /// use rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// let mlp = Mlp::new(&[2, 3, 4]);
+    /// let params = Module::<f64>::init(&mlp, &mut StdRng::seed_from_u64(0));
+    /// let tape = Tape::new();
+    /// let p = params.on(&tape);
+    /// let x = tape.constant(Tensor::from_vec(&[1, 2], vec![0.5, -1.0]));
+    /// let (out, taps) = mlp.forward_tapped(&p, x);
+    /// // One tap per layer; the output is the last pre-activation, as `forward` gives it.
+    /// assert_eq!(taps.iter().map(|t| t.output.shape()[1]).collect::<Vec<_>>(), vec![3, 4]);
+    /// assert_eq!(out.value(), taps[1].output.value());
+    /// assert_eq!(out.value(), mlp.forward(&p, x, &mut Context::eval(Params::new())).value());
+    /// ```
     pub fn forward_tapped<'t, T: Float>(&self, p: &ParamVars<'t, T>, x: Var<'t, T>) -> (Var<'t, T>, Vec<Tap<'t, T>>) {
         let n = x.shape()[0];
         let mut h = x.reshape(&[n, x.len() / n.max(1)]);

@@ -35,6 +35,32 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 /// Experience replay from a reservoir buffer of `capacity` examples.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{ExperienceReplay, Mlp, Scenario, Strategy, TaskContext};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// let model = Mlp::new(&[2, 4]);
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let params = Module::<f64>::init(&model, &mut rng);
+/// let mut replay = ExperienceReplay::new(10);
+/// assert_eq!((replay.capacity, replay.asymmetric), (10, false));
+/// // Plain replay fills the buffer when a task ends: all four examples of task 0 fit.
+/// replay.end_task(&model, &params, &TaskContext { tasks: &tasks, task: 0, scenario: Scenario::TaskIncremental }, &mut rng);
+/// assert_eq!(replay.per_task(2), vec![4, 0]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct ExperienceReplay<T: Float> {
     /// The most examples kept.
@@ -51,6 +77,16 @@ pub struct ExperienceReplay<T: Float> {
 
 impl<T: Float> ExperienceReplay<T> {
     /// An empty buffer for `capacity` examples.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::ExperienceReplay;
+    ///
+    /// let replay = ExperienceReplay::<f64>::new(100);
+    /// assert!(replay.is_empty());
+    /// assert_eq!((replay.capacity, replay.asymmetric), (100, false));
+    /// ```
     pub fn new(capacity: usize) -> Self {
         ExperienceReplay {
             capacity,
@@ -66,26 +102,144 @@ impl<T: Float> ExperienceReplay<T> {
 
     /// An empty buffer for `capacity` examples, replayed asymmetrically (ER-ACE, see the
     /// module docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::{ExperienceReplay, Mlp, Scenario, Strategy, TaskContext};
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let mut replay = ExperienceReplay::asymmetric(10);
+    /// let cx = TaskContext { tasks: &tasks, task: 0, scenario: Scenario::ClassIncremental };
+    /// // ER-ACE streams a task into the buffer at its first replay, not at its end (the first
+    /// // task still replays nothing).
+    /// assert!(replay.replay(&Mlp::new(&[2, 4]), 4, &cx, &mut StdRng::seed_from_u64(0)).is_empty());
+    /// assert_eq!(replay.len(), 4);
+    /// ```
     pub fn asymmetric(capacity: usize) -> Self {
         ExperienceReplay { asymmetric: true, ..Self::new(capacity) }
     }
 
     /// How many examples are stored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::ExperienceReplay;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let mut replay = ExperienceReplay::new(6);
+    /// replay.stream(&tasks[0].train, 0, &mut rng);
+    /// assert_eq!(replay.len(), 4);
+    /// // Eight examples streamed, never more than the capacity kept.
+    /// replay.stream(&tasks[1].train, 1, &mut rng);
+    /// assert_eq!(replay.len(), 6);
+    /// ```
     pub fn len(&self) -> usize {
         self.labels.len()
     }
 
     /// True when nothing is stored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::ExperienceReplay;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let (mut some, mut none) = (ExperienceReplay::new(2), ExperienceReplay::new(0));
+    /// some.stream(&tasks[0].train, 0, &mut rng);
+    /// none.stream(&tasks[0].train, 0, &mut rng);
+    /// // A buffer of capacity 0 keeps nothing.
+    /// assert!(!some.is_empty() && none.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
 
     /// How many stored examples came from each task `0..tasks`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::ExperienceReplay;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let mut replay = ExperienceReplay::new(100);
+    /// replay.stream(&tasks[0].train, 0, &mut rng);
+    /// replay.stream(&tasks[1].train, 1, &mut rng);
+    /// // Room for everything: four from each task, none from a task not streamed.
+    /// assert_eq!(replay.per_task(3), vec![4, 4, 0]);
+    /// ```
     pub fn per_task(&self, tasks: usize) -> Vec<usize> {
         (0..tasks).map(|t| self.tasks.iter().filter(|&&s| s == t).count()).collect()
     }
 
     /// Streams `examples` of task `task` through the reservoir, in the order given.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::ExperienceReplay;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let mut replay = ExperienceReplay::new(3);
+    /// // The first examples fill the buffer in order ...
+    /// replay.stream(&tasks[0].train, 0, &mut rng);
+    /// assert_eq!(replay.per_task(2), vec![3, 0]);
+    /// // ... and later ones replace stored ones at random, keeping the size.
+    /// replay.stream(&tasks[1].train, 1, &mut rng);
+    /// assert_eq!(replay.per_task(2).iter().sum::<usize>(), 3);
+    /// ```
     pub fn stream(&mut self, examples: &Labelled<T>, task: usize, rng: &mut StdRng) {
         let n = examples.len();
         if n == 0 || self.capacity == 0 {

@@ -20,6 +20,31 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 /// Settings of [`train_sequence`].
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{train_sequence, Config, Mlp, Naive, Scenario};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// let model = Mlp::new(&[2, 4]);
+/// let params = Module::<f64>::init(&model, &mut StdRng::seed_from_u64(0));
+/// let config = Config { iterations: 4, batch_size: 2, lr: 0.01, seed: 0, eval_every: 2 };
+/// let run = train_sequence(&model, params, &mut Naive, &tasks, Scenario::TaskIncremental, &config, &mut |_| {});
+/// // Curves: the start, then steps 2 and 4 of each task (4 also being the task's end).
+/// let steps: Vec<usize> = run.curves.iter().map(|(s, _)| *s).collect();
+/// assert_eq!(steps, vec![0, 2, 4, 6, 8]);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Optimiser steps per task.
@@ -35,6 +60,33 @@ pub struct Config {
 }
 
 /// What [`train_sequence`] reports after each step.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{train_sequence, Config, Mlp, Naive, Scenario};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// let model = Mlp::new(&[2, 4]);
+/// let params = Module::<f64>::init(&model, &mut StdRng::seed_from_u64(0));
+/// let config = Config { iterations: 3, batch_size: 2, lr: 0.01, seed: 0, eval_every: 2 };
+/// let mut heard = Vec::new();
+/// train_sequence(&model, params, &mut Naive, &tasks, Scenario::TaskIncremental, &config, &mut |p| {
+///     heard.push((p.task, p.iteration, p.accuracies.map(|a| a.len())));
+/// });
+/// // Every step is reported; step 2 of each task also carries both tasks' accuracies.
+/// assert_eq!(heard, vec![(0, 1, None), (0, 2, Some(2)), (0, 3, None), (1, 1, None), (1, 2, Some(2)), (1, 3, None)]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Progress<'a> {
     /// The current task.
@@ -48,6 +100,32 @@ pub struct Progress<'a> {
 }
 
 /// The outcome of [`train_sequence`].
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{train_sequence, Config, Mlp, Naive, Scenario};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// let model = Mlp::new(&[2, 4]);
+/// let params = Module::<f64>::init(&model, &mut StdRng::seed_from_u64(0));
+/// let config = Config { iterations: 2, batch_size: 4, lr: 0.01, seed: 0, eval_every: 0 };
+/// let run = train_sequence(&model, params.clone(), &mut Naive, &tasks, Scenario::TaskIncremental, &config, &mut |_| {});
+/// // A row per task, the baseline, and trained parameters laid out like the initial ones.
+/// assert_eq!((run.matrix.rows.len(), run.matrix.baseline.len()), (2, 2));
+/// assert_eq!(run.params.names().collect::<Vec<_>>(), params.names().collect::<Vec<_>>());
+/// assert_ne!(run.params, params);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Run<T: Float> {
     /// `R[i][j]` and the untrained model's accuracies.
@@ -61,6 +139,32 @@ pub struct Run<T: Float> {
 }
 
 /// Test accuracy on every task of `tasks`, each under its head after `seen` trained tasks.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{evaluate, Mlp, Scenario};
+/// use metagrad_nn::Params;
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// // A hand-made linear model: logit k is x_0 for even classes and x_1 for odd ones, so it
+/// // calls (1, 0)-like points even and (0, 1)-like points odd.
+/// let weights = Tensor::from_vec(&[2, 4], vec![1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0]);
+/// let params = Params::from_pairs([("0.weight".to_string(), weights), ("0.bias".to_string(), Tensor::zeros(&[4]))]);
+/// let model = Mlp::new(&[2, 4]);
+/// // Each task alone: always right. All four classes: even and odd classes tie, and a tie
+/// // picks the first, so only class 0 (of task 0) and class 1 are right.
+/// assert_eq!(evaluate(&model, &params, &Params::new(), &tasks, Scenario::TaskIncremental, 2), vec![1.0, 1.0]);
+/// assert_eq!(evaluate(&model, &params, &Params::new(), &tasks, Scenario::ClassIncremental, 2), vec![1.0, 0.0]);
+/// ```
 pub fn evaluate<T: Float>(
     model: &dyn Classifier<T>,
     params: &Params<T>,
@@ -101,6 +205,30 @@ pub fn evaluate<T: Float>(
 ///
 /// # Panics
 /// If `tasks` is empty, or a task has no training examples.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{train_sequence, Config, Mlp, Naive, Scenario};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::continual::{Labelled, Task};
+/// # use metagrad_autodiff::Tensor;
+/// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+/// # let task = |a: usize, b: usize| {
+/// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+/// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+/// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+/// # };
+/// # let tasks = [task(0, 1), task(2, 3)];
+///
+/// let model = Mlp::new(&[2, 4]);
+/// let params = Module::<f64>::init(&model, &mut StdRng::seed_from_u64(0));
+/// let config = Config { iterations: 30, batch_size: 4, lr: 0.1, seed: 0, eval_every: 0 };
+/// let run = train_sequence(&model, params, &mut Naive, &tasks, Scenario::TaskIncremental, &config, &mut |_| {});
+/// // Each easy task is learnt while it trains: the diagonal of R is perfect.
+/// assert_eq!((run.matrix.rows[0][0], run.matrix.rows[1][1]), (1.0, 1.0));
+/// ```
 pub fn train_sequence<T: Float>(
     model: &dyn Classifier<T>,
     mut params: Params<T>,

@@ -26,6 +26,16 @@ use metagrad_nn::{ParamVars, Params};
 use rand::rngs::StdRng;
 
 /// SI with strength `c` and damping `xi`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::continual::{Si, Strategy};
+///
+/// let si = Si::<f64>::new(0.5);
+/// assert_eq!((si.c, si.xi, si.task_gradient), (0.5, 0.1, false));
+/// assert_eq!(si.name(), "si");
+/// ```
 #[derive(Clone, Debug)]
 pub struct Si<T: Float> {
     /// `c`, the penalty's strength.
@@ -42,17 +52,67 @@ pub struct Si<T: Float> {
 
 impl<T: Float> Si<T> {
     /// SI with strength `c` and `xi = 0.1`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::Si;
+    ///
+    /// let si = Si::<f64>::new(2.0);
+    /// // No importance before the first task has ended.
+    /// assert!(si.anchor().is_none());
+    /// assert_eq!((si.c, si.xi), (2.0, 0.1));
+    /// ```
     pub fn new(c: f64) -> Self {
         Si { c, xi: 0.1, task_gradient: false, start: None, path: None, anchor: None }
     }
 
     /// The same with the path integral over the task loss's gradient alone (see the module
     /// docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::Si;
+    ///
+    /// let si = Si::<f64>::new(2.0).with_task_gradient();
+    /// // Switches the gradient that is integrated; the strength and damping stay.
+    /// assert!(si.task_gradient);
+    /// assert_eq!((si.c, si.xi), (2.0, 0.1));
+    /// ```
     pub fn with_task_gradient(self) -> Self {
         Si { task_gradient: true, ..self }
     }
 
     /// The anchor (after the first task).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::{Mlp, Scenario, Si, Strategy, TaskContext};
+    /// use metagrad_nn::Params;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let w = |v: f64| Params::from_pairs([("w".to_string(), Tensor::scalar(v))]);
+    /// let (model, cx) = (Mlp::new(&[2, 4]), TaskContext { tasks: &tasks, task: 0, scenario: Scenario::TaskIncremental });
+    /// let mut si = Si::new(1.0);
+    /// si.begin_task(&model, &w(0.0), &cx);
+    /// // A step uphill (moving along the gradient) does negative work, which is clipped to zero.
+    /// si.after_step(&w(0.0), &w(1.0), &w(3.0));
+    /// si.end_task(&model, &w(1.0), &cx, &mut StdRng::seed_from_u64(0));
+    /// let anchor = si.anchor().unwrap();
+    /// assert_eq!(anchor.reference, w(1.0));
+    /// assert_eq!(anchor.importance.get("w").unwrap().item(), 0.0);
+    /// ```
     pub fn anchor(&self) -> Option<&Anchor<T>> {
         self.anchor.as_ref()
     }

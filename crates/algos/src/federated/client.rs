@@ -17,6 +17,33 @@ use metagrad_nn::{Context, Module, Params};
 use rand::rngs::StdRng;
 
 /// What the server asks of a client this round.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::federated::ClientTask;
+/// use metagrad_nn::layers::Linear;
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::federated::Client;
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # // A client with `n` 2-d examples alternating class 0 at (1, 0) and class 1 at (0, 1).
+/// # let client = |n: usize| {
+/// #     let inputs = (0..n).flat_map(|i| if i % 2 == 0 { [1.0f64, 0.0] } else { [0.0, 1.0] }).collect();
+/// #     Client { data: Labelled::new(Tensor::from_vec(&[n, 2], inputs), (0..n).map(|i| i % 2).collect()) }
+/// # };
+///
+/// let model = Linear::new(2, 2);
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let w = Module::<f64>::init(&model, &mut rng);
+/// let c = client(4);
+/// let g = c.run(0, &model, &w, &ClientTask::Gradient, &mut rng).payload;
+/// let train = ClientTask::Train { epochs: 1, batch_size: None, lr: 0.5, proximal_mu: 0.0 };
+/// let trained = c.run(0, &model, &w, &train, &mut rng).payload;
+/// // One full-batch epoch is one SGD step along the gradient FedSGD would return.
+/// assert!(trained.axpy(-1.0, &w.axpy(-0.5, &g)).l2_norm() < 1e-12);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientTask {
     /// The gradient of the mean loss over all local data at the sent weights (FedSGD).
@@ -35,6 +62,31 @@ pub enum ClientTask {
 }
 
 /// A client holding `data` (never sent anywhere).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::federated::ClientTask;
+/// use metagrad_nn::layers::Linear;
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::federated::Client;
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # // A client with `n` 2-d examples alternating class 0 at (1, 0) and class 1 at (0, 1).
+/// # let client = |n: usize| {
+/// #     let inputs = (0..n).flat_map(|i| if i % 2 == 0 { [1.0f64, 0.0] } else { [0.0, 1.0] }).collect();
+/// #     Client { data: Labelled::new(Tensor::from_vec(&[n, 2], inputs), (0..n).map(|i| i % 2).collect()) }
+/// # };
+///
+/// let model = Linear::new(2, 2);
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let w = Module::<f64>::init(&model, &mut rng);
+/// let update = client(6).run(3, &model, &w, &ClientTask::Gradient, &mut rng);
+/// // The update names its sender and its weight in the mean, and is laid out like the model.
+/// assert_eq!((update.client, update.examples), (3, 6));
+/// assert_eq!(update.payload.names().collect::<Vec<_>>(), w.names().collect::<Vec<_>>());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Client<T: Float> {
     /// The private examples.
@@ -69,6 +121,35 @@ impl<T: Float> Client<T> {
     ///
     /// # Panics
     /// If the client has no data.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::ClientTask;
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::Module;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::federated::Client;
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # // A client with `n` 2-d examples alternating class 0 at (1, 0) and class 1 at (0, 1).
+    /// # let client = |n: usize| {
+    /// #     let inputs = (0..n).flat_map(|i| if i % 2 == 0 { [1.0f64, 0.0] } else { [0.0, 1.0] }).collect();
+    /// #     Client { data: Labelled::new(Tensor::from_vec(&[n, 2], inputs), (0..n).map(|i| i % 2).collect()) }
+    /// # };
+    ///
+    /// let model = Linear::new(2, 2);
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let server = Module::<f64>::init(&model, &mut rng);
+    /// let c = client(4);
+    /// let drift = |mu| {
+    ///     let task = ClientTask::Train { epochs: 3, batch_size: Some(2), lr: 0.5, proximal_mu: mu };
+    ///     let trained = c.run(0, &model, &server, &task, &mut StdRng::seed_from_u64(1)).payload;
+    ///     trained.axpy(-1.0, &server).l2_norm()
+    /// };
+    /// // FedProx's proximal term keeps the local weights nearer the server's than FedAvg's.
+    /// assert!(drift(1.0) < drift(0.0));
+    /// ```
     pub fn run(
         &self,
         index: usize,

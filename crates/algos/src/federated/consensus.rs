@@ -16,6 +16,35 @@ use metagrad_autodiff::Float;
 use metagrad_nn::{Module, Params};
 
 /// A decentralised run: workers, their graph, and their local training.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::federated::{consensus_distance, Consensus, Topology};
+/// use metagrad_nn::layers::Linear;
+/// use metagrad_nn::{Module, Params};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::federated::Client;
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # // A client with `n` 2-d examples alternating class 0 at (1, 0) and class 1 at (0, 1).
+/// # let client = |n: usize| {
+/// #     let inputs = (0..n).flat_map(|i| if i % 2 == 0 { [1.0f64, 0.0] } else { [0.0, 1.0] }).collect();
+/// #     Client { data: Labelled::new(Tensor::from_vec(&[n, 2], inputs), (0..n).map(|i| i % 2).collect()) }
+/// # };
+///
+/// let model = Linear::new(2, 2);
+/// let initial: Params<f64> = Module::<f64>::init(&model, &mut StdRng::seed_from_u64(0));
+/// let mut run = Consensus::new(&model, vec![client(2), client(4), client(6)], &initial, Topology::complete(3), 0);
+/// run.local_steps = 0; // gossip only
+/// for (i, w) in run.weights.iter_mut().enumerate() {
+///     *w = w.map(|t| t.map(|v| v + i as f64));
+/// }
+/// let mean = run.mean();
+/// // On the complete graph every mixing weight is 1/3: one round brings everyone to the mean.
+/// assert!(run.round(0) < 1e-24);
+/// assert!(consensus_distance(&[run.weights[2].clone(), mean]) < 1e-24);
+/// ```
 pub struct Consensus<'m, T: Float> {
     model: &'m dyn Module<T>,
     /// The workers' private data.
@@ -34,6 +63,19 @@ pub struct Consensus<'m, T: Float> {
 }
 
 /// `1/n sum_i ||w_i - w_mean||^2`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::federated::consensus_distance;
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::Params;
+///
+/// let w = |a: f64, b: f64| Params::from_pairs([("w".to_string(), Tensor::from_vec(&[2], vec![a, b]))]);
+/// // Mean (1, 1); squared distances 2 and 2, averaged.
+/// assert!((consensus_distance(&[w(0.0, 0.0), w(2.0, 2.0)]) - 2.0).abs() < 1e-12);
+/// assert_eq!(consensus_distance(&[w(5.0, 1.0), w(5.0, 1.0)]), 0.0);
+/// ```
 pub fn consensus_distance<T: Float>(weights: &[Params<T>]) -> f64 {
     let n = weights.len() as f64;
     let mean = mean(weights);
@@ -41,6 +83,18 @@ pub fn consensus_distance<T: Float>(weights: &[Params<T>]) -> f64 {
 }
 
 /// The plain mean of `weights`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::federated::consensus::mean;
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::Params;
+///
+/// let w = |v: f64| Params::from_pairs([("w".to_string(), Tensor::scalar(v))]);
+/// // Unweighted: every worker counts the same.
+/// assert_eq!(mean(&[w(1.0), w(2.0), w(4.0), w(5.0)]).get("w").unwrap().item(), 3.0);
+/// ```
 pub fn mean<T: Float>(weights: &[Params<T>]) -> Params<T> {
     let share = T::of(1.0 / weights.len() as f64);
     weights.iter().skip(1).fold(weights[0].map(|t| t.map(|v| v * share)), |acc, w| acc.axpy(share, w))
@@ -51,6 +105,31 @@ impl<'m, T: Float> Consensus<'m, T> {
     ///
     /// # Panics
     /// If the topology's size is not the number of clients.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::{consensus_distance, Consensus, Topology};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::Module;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::federated::Client;
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # // A client with `n` 2-d examples alternating class 0 at (1, 0) and class 1 at (0, 1).
+    /// # let client = |n: usize| {
+    /// #     let inputs = (0..n).flat_map(|i| if i % 2 == 0 { [1.0f64, 0.0] } else { [0.0, 1.0] }).collect();
+    /// #     Client { data: Labelled::new(Tensor::from_vec(&[n, 2], inputs), (0..n).map(|i| i % 2).collect()) }
+    /// # };
+    ///
+    /// let model = Linear::new(2, 2);
+    /// let initial = Module::<f64>::init(&model, &mut StdRng::seed_from_u64(0));
+    /// let run = Consensus::new(&model, vec![client(2), client(2), client(2), client(2)], &initial, Topology::ring(4), 9);
+    /// // Everyone starts at `initial`: in consensus, with the default local training.
+    /// assert!(run.weights.iter().all(|w| *w == initial));
+    /// assert_eq!(consensus_distance(&run.weights), 0.0);
+    /// assert_eq!((run.local_steps, run.batch_size, run.lr), (1, 32, 0.05));
+    /// ```
     pub fn new(
         model: &'m dyn Module<T>,
         clients: Vec<Client<T>>,
@@ -71,6 +150,34 @@ impl<'m, T: Float> Consensus<'m, T> {
 
     /// One round: local steps in parallel, then one gossip step. Returns the consensus
     /// distance after it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::{consensus_distance, Consensus, Topology};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::Module;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::federated::Client;
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # // A client with `n` 2-d examples alternating class 0 at (1, 0) and class 1 at (0, 1).
+    /// # let client = |n: usize| {
+    /// #     let inputs = (0..n).flat_map(|i| if i % 2 == 0 { [1.0f64, 0.0] } else { [0.0, 1.0] }).collect();
+    /// #     Client { data: Labelled::new(Tensor::from_vec(&[n, 2], inputs), (0..n).map(|i| i % 2).collect()) }
+    /// # };
+    ///
+    /// let model = Linear::new(2, 2);
+    /// let initial = Module::<f64>::init(&model, &mut StdRng::seed_from_u64(0));
+    /// let mut run = Consensus::new(&model, (0..4).map(|_| client(2)).collect(), &initial, Topology::ring(4), 0);
+    /// run.lr = 0.0; // gossip only
+    /// run.weights[0] = initial.map(|t| t.map(|v| v + 4.0));
+    /// let (before, mean) = (consensus_distance(&run.weights), run.mean());
+    /// let after = run.round(0);
+    /// // A ring mixes slowly, but every round shrinks the disagreement and keeps the mean.
+    /// assert!(after < before && after > 0.0);
+    /// assert!(run.mean().axpy(-1.0, &mean).l2_norm() < 1e-12);
+    /// ```
     pub fn round(&mut self, round: usize) -> f64 {
         let task =
             super::ClientTask::Train { epochs: 1, batch_size: Some(self.batch_size), lr: self.lr, proximal_mu: 0.0 };
@@ -108,6 +215,30 @@ impl<'m, T: Float> Consensus<'m, T> {
     }
 
     /// The mean of the workers' weights.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::{Consensus, Topology};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::Module;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::federated::Client;
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # // A client with `n` 2-d examples alternating class 0 at (1, 0) and class 1 at (0, 1).
+    /// # let client = |n: usize| {
+    /// #     let inputs = (0..n).flat_map(|i| if i % 2 == 0 { [1.0f64, 0.0] } else { [0.0, 1.0] }).collect();
+    /// #     Client { data: Labelled::new(Tensor::from_vec(&[n, 2], inputs), (0..n).map(|i| i % 2).collect()) }
+    /// # };
+    ///
+    /// let model = Linear::new(2, 2);
+    /// let initial = Module::<f64>::init(&model, &mut StdRng::seed_from_u64(0));
+    /// let mut run = Consensus::new(&model, vec![client(2), client(2)], &initial, Topology::ring(2), 0);
+    /// run.weights[1] = initial.map(|t| t.map(|v| v + 2.0));
+    /// // Halfway between the two workers.
+    /// assert!(run.mean().axpy(-1.0, &initial.map(|t| t.map(|v| v + 1.0))).l2_norm() < 1e-12);
+    /// ```
     pub fn mean(&self) -> Params<T> {
         mean(&self.weights)
     }

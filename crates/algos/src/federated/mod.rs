@@ -31,7 +31,7 @@ pub mod server_optimizer;
 pub mod topology;
 pub mod transport;
 
-pub use aggregate::{aggregate, Aggregation, Rejection};
+pub use aggregate::{aggregate, aggregate_against, Aggregation, Rejection};
 pub use client::{Client, ClientTask};
 pub use consensus::{consensus_distance, Consensus};
 pub use server::{RoundReport, Server};
@@ -45,6 +45,19 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 /// What a client sends back.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::federated::{aggregate, Aggregation, Update};
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::Params;
+///
+/// let update = |client, examples, w: f64| Update { client, examples, payload: Params::from_pairs([("w".to_string(), Tensor::scalar(w))]) };
+/// // One example says 0, three say 4: the weighted mean is (0 + 3 * 4) / 4.
+/// let (mean, _) = aggregate(&[update(0, 1, 0.0), update(1, 3, 4.0)], Aggregation::WeightedMean);
+/// assert_eq!(mean.unwrap().get("w").unwrap().item(), 3.0);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Update<T: Float> {
     /// The client's index.
@@ -57,6 +70,19 @@ pub struct Update<T: Float> {
 
 /// A generator for `(seed, round, who)`: SplitMix64 mixing, so neighbouring rounds and clients
 /// get unrelated streams, and no stream depends on which thread runs it.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::federated::stream;
+/// use rand::Rng;
+///
+/// let draw = |seed, round, who| stream(seed, round, who).gen::<u64>();
+/// // The same (seed, round, who) always gives the same stream; a neighbour gets another.
+/// assert_eq!(draw(7, 3, 1), draw(7, 3, 1));
+/// assert_ne!(draw(7, 3, 1), draw(7, 3, 2));
+/// assert_ne!(draw(7, 3, 1), draw(7, 4, 1));
+/// ```
 pub fn stream(seed: u64, round: u64, who: u64) -> StdRng {
     let mut z =
         seed ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ who.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED03);

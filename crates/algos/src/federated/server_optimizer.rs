@@ -18,6 +18,22 @@ use metagrad_autodiff::{Float, Tensor};
 use metagrad_nn::Params;
 
 /// The server's update rule.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::federated::ServerOptimizer;
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::Params;
+///
+/// let w = |v: f64| Params::from_pairs([("w".to_string(), Tensor::scalar(v))]);
+/// let mut opt = ServerOptimizer::momentum(1.0, 0.5);
+/// // The velocity is created by the first step and kept for the next.
+/// assert!(matches!(opt, ServerOptimizer::Momentum { velocity: None, .. }));
+/// let next = opt.step(&w(0.0), &w(2.0));
+/// assert_eq!(next, w(-2.0));
+/// assert!(matches!(&opt, ServerOptimizer::Momentum { velocity: Some(v), .. } if *v == w(2.0)));
+/// ```
 #[derive(Clone, Debug)]
 pub enum ServerOptimizer<T: Float> {
     /// `w - lr Delta`.
@@ -49,21 +65,78 @@ pub enum ServerOptimizer<T: Float> {
 
 impl<T: Float> ServerOptimizer<T> {
     /// Plain FedAvg / FedSGD with server rate `lr`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::ServerOptimizer;
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::Params;
+    ///
+    /// let w = |v: f64| Params::from_pairs([("w".to_string(), Tensor::scalar(v))]);
+    /// // Rate 1 lands on w - Delta: for FedAvg, exactly the clients' average.
+    /// assert_eq!(ServerOptimizer::sgd(1.0).step(&w(3.0), &w(1.0)), w(2.0));
+    /// assert_eq!(ServerOptimizer::sgd(0.5).step(&w(3.0), &w(1.0)), w(2.5));
+    /// ```
     pub fn sgd(lr: f64) -> Self {
         ServerOptimizer::Sgd { lr }
     }
 
     /// FedAvgM with rate `lr` and momentum `beta`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::ServerOptimizer;
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::Params;
+    ///
+    /// let w = |v: f64| Params::from_pairs([("w".to_string(), Tensor::scalar(v))]);
+    /// let mut opt = ServerOptimizer::momentum(1.0, 0.5);
+    /// let once = opt.step(&w(0.0), &w(1.0));
+    /// let twice = opt.step(&once, &w(1.0));
+    /// // Velocities 1, then 0.5 * 1 + 1: the steps grow along a steady direction.
+    /// assert_eq!((once, twice), (w(-1.0), w(-2.5)));
+    /// ```
     pub fn momentum(lr: f64, beta: f64) -> Self {
         ServerOptimizer::Momentum { lr, beta, velocity: None }
     }
 
     /// FedAdam with rate `lr`, `betas = (0.9, 0.99)`, `tau = 1e-3`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::ServerOptimizer;
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::Params;
+    ///
+    /// let w = |v: f64| Params::from_pairs([("w".to_string(), Tensor::scalar(v))]);
+    /// let next = ServerOptimizer::adam(1.0).step(&w(0.0), &w(1.0));
+    /// // No bias correction: m = 0.1, v = 0.01, step 0.1 / (0.1 + 1e-3).
+    /// assert!((next.get("w").unwrap().item() + 0.1 / 0.101).abs() < 1e-12);
+    /// ```
     pub fn adam(lr: f64) -> Self {
         ServerOptimizer::Adam { lr, betas: (0.9, 0.99), tau: 1e-3, moments: None }
     }
 
     /// One step of `weights` along `delta`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::ServerOptimizer;
+    /// use metagrad_autodiff::Tensor;
+    /// use metagrad_nn::Params;
+    ///
+    /// let zero = Params::from_pairs([("w".to_string(), Tensor::from_vec(&[2], vec![0.0f64, 0.0]))]);
+    /// let delta = Params::from_pairs([("w".to_string(), Tensor::from_vec(&[2], vec![1.0, 100.0]))]);
+    /// let next = ServerOptimizer::adam(0.01).step(&zero, &delta).get("w").unwrap().to_vec();
+    /// // Adam's step hardly depends on the pseudo-gradient's scale; SGD's is proportional to it.
+    /// assert!((next[1] / next[0] - 1.0).abs() < 0.02);
+    /// let sgd = ServerOptimizer::sgd(0.01).step(&zero, &delta).get("w").unwrap().to_vec();
+    /// assert!((sgd[1] / sgd[0] - 100.0).abs() < 1e-9);
+    /// ```
     pub fn step(&mut self, weights: &Params<T>, delta: &Params<T>) -> Params<T> {
         match self {
             ServerOptimizer::Sgd { lr } => weights.axpy(T::of(-*lr), delta),

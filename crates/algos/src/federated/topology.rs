@@ -14,6 +14,17 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 /// A graph on `n` nodes, as sorted neighbour lists (no self-loops).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::federated::Topology;
+///
+/// let ring = Topology::ring(4);
+/// assert_eq!((ring.name.as_str(), ring.neighbours.clone()), ("ring", vec![vec![1, 3], vec![0, 2], vec![1, 3], vec![0, 2]]));
+/// // Edges are undirected: j lists i whenever i lists j.
+/// assert!((0..4).all(|i| ring.neighbours[i].iter().all(|&j| ring.neighbours[j].contains(&i))));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Topology {
     /// A short name (`"ring"`, `"torus 4x4"`).
@@ -36,11 +47,34 @@ impl Topology {
     }
 
     /// A cycle through `n` nodes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::Topology;
+    ///
+    /// let ring = Topology::ring(5);
+    /// // Node 0 sits between 4 and 1; every node has two neighbours.
+    /// assert_eq!(ring.neighbours[0], vec![1, 4]);
+    /// assert!(ring.neighbours.iter().all(|l| l.len() == 2));
+    /// ```
     pub fn ring(n: usize) -> Self {
         Self::from_edges("ring".into(), n, (0..n).map(|i| (i, (i + 1) % n)))
     }
 
     /// A `rows x cols` grid with wrap-around (each node has up to four neighbours).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::Topology;
+    ///
+    /// let torus = Topology::torus(3, 4);
+    /// assert_eq!((torus.len(), torus.name.as_str()), (12, "torus 3x4"));
+    /// // Node (1, 1) = 5 has up, down, left and right: 1, 9, 4 and 6.
+    /// assert_eq!(torus.neighbours[5], vec![1, 4, 6, 9]);
+    /// assert!(torus.neighbours.iter().all(|l| l.len() == 4));
+    /// ```
     pub fn torus(rows: usize, cols: usize) -> Self {
         let id = |r: usize, c: usize| (r % rows) * cols + c % cols;
         let edges =
@@ -49,6 +83,18 @@ impl Topology {
     }
 
     /// Every pair connected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::Topology;
+    ///
+    /// let complete = Topology::complete(4);
+    /// assert_eq!(complete.neighbours[2], vec![0, 1, 3]);
+    /// // Metropolis-Hastings weights on the complete graph: 1/n everywhere, so one mixing round
+    /// // averages.
+    /// assert!(complete.mixing().iter().flatten().all(|&(_, w)| w == 0.25));
+    /// ```
     pub fn complete(n: usize) -> Self {
         Self::from_edges("complete".into(), n, (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))))
     }
@@ -59,6 +105,17 @@ impl Topology {
     ///
     /// # Panics
     /// If `n * degree` is odd or `degree >= n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::Topology;
+    ///
+    /// let graph = Topology::random_regular(10, 3, 42);
+    /// // Simple and 3-regular: three distinct neighbours each, never itself.
+    /// assert!(graph.neighbours.iter().enumerate().all(|(i, l)| l.len() == 3 && !l.contains(&i)));
+    /// assert_eq!(Topology::random_regular(10, 3, 42), graph);
+    /// ```
     pub fn random_regular(n: usize, degree: usize, seed: u64) -> Self {
         assert!(degree < n && (n * degree).is_multiple_of(2), "random_regular: no {degree}-regular graph on {n} nodes");
         let mut rng = StdRng::seed_from_u64(seed);
@@ -74,17 +131,48 @@ impl Topology {
     }
 
     /// The number of nodes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::Topology;
+    ///
+    /// assert_eq!(Topology::torus(2, 3).len(), 6);
+    /// assert_eq!(Topology::random_regular(6, 2, 0).len(), 6);
+    /// ```
     pub fn len(&self) -> usize {
         self.neighbours.len()
     }
 
     /// True for the empty graph.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::Topology;
+    ///
+    /// assert!(Topology::complete(0).is_empty());
+    /// assert!(!Topology::ring(1).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.neighbours.is_empty()
     }
 
     /// The Metropolis-Hastings mixing matrix, row by row as `(node, weight)` pairs (self
     /// included).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::federated::Topology;
+    ///
+    /// let mixing = Topology::ring(4).mixing();
+    /// // Degree 2 everywhere: 1/3 to each neighbour and 1/3 kept, rows sorted by node.
+    /// assert_eq!(mixing[0].iter().map(|&(j, _)| j).collect::<Vec<_>>(), vec![0, 1, 3]);
+    /// assert!(mixing[0].iter().all(|&(_, w)| (w - 1.0 / 3.0).abs() < 1e-12));
+    /// // Doubly stochastic: every row sums to 1.
+    /// assert!(mixing.iter().all(|row| (row.iter().map(|(_, w)| w).sum::<f64>() - 1.0).abs() < 1e-12));
+    /// ```
     pub fn mixing(&self) -> Vec<Vec<(usize, f64)>> {
         let degree = |i: usize| self.neighbours[i].len() as f64;
         (0..self.len())

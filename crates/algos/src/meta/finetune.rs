@@ -22,6 +22,34 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 /// Pretraining on all classes, then fine-tuning a new head.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::{Batch, FineTune, MetaMethod};
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::Linear;
+/// use metagrad_nn::{Params, Sequential};
+///
+/// // An identity encoder on points of the plane: embeddings are the points themselves.
+/// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+/// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+/// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+/// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+/// let method = FineTune { classes: 3, features: 2, lr: 1.0, backbone_lr: None, seed: 0 };
+/// // Pretraining head over all 3 classes.
+/// let mut all = meta.clone();
+/// for (name, value) in method.init_extra(&meta).iter() {
+///     all.insert(name, value.clone());
+/// }
+/// assert_eq!(all.get("meta.head.weight").unwrap().shape(), &[2, 3]);
+/// // At test, a new 2-way head starts at zero (all logits 0) and learns the support set.
+/// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 1.0]]), vec![0, 1]);
+/// let logits = method.adapted_predictions(&encoder, &all, &support, &support.inputs, &[0, 20]);
+/// assert!(logits[0].to_vec().iter().all(|&z| z == 0.0));
+/// assert_eq!(logits[1].shape(), &[2, 2]);
+/// assert_eq!(support.score(&logits[1]), 1.0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FineTune {
     /// The number of pretraining classes `C`.

@@ -20,6 +20,26 @@ use metagrad_autodiff::{one_hot, Float, Tensor, Var};
 use metagrad_nn::{Module, ParamVars, Params};
 
 /// Matching networks with cosine attention and a shared encoder.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::{evaluate, Batch, Episode, MatchingNet};
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::Linear;
+/// use metagrad_nn::{Params, Sequential};
+///
+/// // An identity encoder on points of the plane: embeddings are the points themselves.
+/// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+/// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+/// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+/// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+/// // Class 0 points along x, class 1 along y; each query lies close to one axis.
+/// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 1.0]]), vec![0, 1]);
+/// let query = Batch::classification(rows(&[[3.0, 0.5], [0.2, 2.0]]), vec![0, 1]);
+/// let scores = evaluate(&MatchingNet, &encoder, &meta, &[Episode { support, query }], &[0]);
+/// assert_eq!(scores[0].mean, 1.0);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MatchingNet;
 
@@ -33,6 +53,29 @@ impl MatchingNet {
     ///
     /// # Panics
     /// If `support` is not a classification batch, or some class in `0..ways` has no example.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::{Batch, MatchingNet};
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::{Params, Sequential};
+    ///
+    /// // An identity encoder on points of the plane: embeddings are the points themselves.
+    /// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+    /// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+    /// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+    /// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+    /// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 1.0]]), vec![0, 1]);
+    /// let tape = Tape::new();
+    /// let log_p = MatchingNet.log_probs(&encoder, &meta.on(&tape), &support, &rows(&[[2.0, 0.0]])).value().to_vec();
+    /// // Cosines 1 and 0 with the two support points: attention e / (e + 1) and 1 / (e + 1)
+    /// // (up to the small floor under each norm).
+    /// let e = 1f64.exp();
+    /// assert!((log_p[0] - (e / (e + 1.0)).ln()).abs() < 1e-6, "{log_p:?}");
+    /// assert!((log_p[1] - (1.0 / (e + 1.0)).ln()).abs() < 1e-6, "{log_p:?}");
+    /// ```
     pub fn log_probs<'t, T: Float>(
         &self,
         encoder: &dyn Module<T>,

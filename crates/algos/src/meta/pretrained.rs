@@ -14,6 +14,31 @@ use metagrad_autodiff::{Float, Tape, Tensor};
 use metagrad_nn::{Module, Params};
 
 /// Train on every task's examples; fine-tune with SGD of rate `fine_tune_lr` at test time.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::{Batch, Episode, MetaMethod, Pretrained};
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::layers::Linear;
+/// use metagrad_nn::{Params, Sequential};
+///
+/// // f(x) = w x from w = 1; the support set is the point (1, 0), the query set (1, 1).
+/// # let model = Sequential::<f64>::default().push(Linear { inputs: 1, outputs: 1, bias: false });
+/// # let meta = Params::from_pairs([("0.weight".to_string(), Tensor::from_vec(&[1, 1], vec![1.0]))]);
+/// # let column = |v: f64| Tensor::from_vec(&[1, 1], vec![v]);
+/// # let point = |x: f64, y: f64| Batch::regression(column(x), column(y));
+/// # let episode = Episode { support: point(1.0, 0.0), query: point(1.0, 1.0) };
+/// let method = Pretrained { fine_tune_lr: 0.25 };
+/// // Training: the gradient of (w^2 + (w - 1)^2) / 2, which is 1 at w = 1; the query loss is 0.
+/// let task = method.task_gradient(&model, &meta, &episode);
+/// assert_eq!(task.grads.get("0.weight").unwrap().item(), 1.0);
+/// assert_eq!(task.query_loss, 0.0);
+/// // Test: SGD on the support loss w^2 halves w at each step.
+/// let x = Tensor::from_vec(&[1, 1], vec![1.0]);
+/// let tuned = method.adapted_predictions(&model, &meta, &episode.support, &x, &[0, 1]);
+/// assert_eq!((tuned[0].item(), tuned[1].item()), (1.0, 0.5));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pretrained {
     /// The SGD rate of fine-tuning.

@@ -27,6 +27,30 @@ use metagrad_autodiff::{one_hot, Float, Tensor, Var};
 use metagrad_nn::{Module, ParamVars, Params};
 
 /// Prototypical networks with squared Euclidean distance.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::{Batch, Episode, MetaMethod, ProtoNet};
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::Linear;
+/// use metagrad_nn::{Params, Sequential};
+///
+/// // An identity encoder on points of the plane: embeddings are the points themselves.
+/// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+/// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+/// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+/// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+/// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 1.0], [1.0, 0.2]]), vec![0, 1, 0]);
+/// let query = Batch::classification(rows(&[[0.5, 0.5], [2.0, 0.0]]), vec![1, 0]);
+/// let episode = Episode { support, query };
+/// // The training loss is the query cross-entropy of the prototype logits, and every encoder
+/// // parameter gets a gradient.
+/// let task = ProtoNet.task_gradient(&encoder, &meta, &episode);
+/// let logits = &ProtoNet.adapted_predictions(&encoder, &meta, &episode.support, &episode.query.inputs, &[0])[0];
+/// assert!((task.query_loss - episode.query.loss_value(logits)).abs() < 1e-12);
+/// assert_eq!(task.grads.names().collect::<Vec<_>>(), vec!["0.weight"]);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ProtoNet;
 
@@ -36,6 +60,29 @@ impl ProtoNet {
     ///
     /// # Panics
     /// If `support` is not a classification batch, or some class in `0..ways` has no example.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::{Batch, ProtoNet};
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::{Params, Sequential};
+    ///
+    /// // An identity encoder on points of the plane: embeddings are the points themselves.
+    /// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+    /// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+    /// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+    /// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+    /// // Class 0 at (0, 0) and (2, 0): prototype (1, 0). Class 1 at (0, 2): prototype (0, 2).
+    /// let support = Batch::classification(rows(&[[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]]), vec![0, 0, 1]);
+    /// let tape = Tape::new();
+    /// let logits = ProtoNet.logits(&encoder, &meta.on(&tape), &support, &rows(&[[1.0, 1.0]])).value();
+    /// // The query (1, 1) is at squared distance 1 from the first prototype and 1 + 1 from the second.
+    /// assert_eq!(logits.shape(), &[1, 2]);
+    /// let got = logits.to_vec();
+    /// assert!((got[0] + 1.0).abs() < 1e-12 && (got[1] + 2.0).abs() < 1e-12);
+    /// ```
     pub fn logits<'t, T: Float>(
         &self,
         encoder: &dyn Module<T>,

@@ -24,6 +24,19 @@ use metagrad_autodiff::{concat, one_hot, Float, Tensor, Var};
 use metagrad_nn::{Context, Module, ParamVars, Params};
 
 /// The ridge head over a body network's features.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::{MetaMethod, R2d2};
+/// use metagrad_nn::Params;
+///
+/// // The head's own meta-parameters: log lambda, a scale starting at 1, an offset at 0.
+/// let extra = R2d2 { lambda: 0.5 }.init_extra(&Params::<f64>::new());
+/// let value = |name: &str| extra.get(name).unwrap().item();
+/// assert!((value("meta.r2d2.log_lambda") - 0.5f64.ln()).abs() < 1e-12);
+/// assert_eq!((value("meta.r2d2.scale"), value("meta.r2d2.offset")), (1.0, 0.0));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct R2d2 {
     /// The initial ridge penalty `lambda` (learned as `log lambda`).
@@ -40,6 +53,30 @@ fn extra(name: &str) -> String {
 
 impl R2d2 {
     /// A ridge head starting from penalty `lambda`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::{evaluate, Batch, Episode, MetaMethod, R2d2};
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::{Params, Sequential};
+    ///
+    /// // An identity encoder on points of the plane: embeddings are the points themselves.
+    /// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+    /// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+    /// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+    /// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+    /// let r2d2 = R2d2::new(0.1);
+    /// let mut all = meta.clone();
+    /// for (name, value) in r2d2.init_extra(&meta).iter() {
+    ///     all.insert(name, value.clone());
+    /// }
+    /// // A lightly penalised ridge fit to one-hot targets classifies its own support points.
+    /// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 1.0], [2.0, 0.1]]), vec![0, 1, 0]);
+    /// let episode = Episode { support: support.clone(), query: support };
+    /// assert_eq!(evaluate(&r2d2, &encoder, &all, &[episode], &[0])[0].mean, 1.0);
+    /// ```
     pub fn new(lambda: f64) -> Self {
         R2d2 { lambda }
     }
@@ -47,6 +84,29 @@ impl R2d2 {
     /// Predictions on `inputs` of the ridge head fitted to `support`, on the tape of `all`
     /// (every meta-parameter, lifted: the body's and the head's own). The body must produce
     /// `[n, d]` features (end a convolutional body with `Flatten`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::{Batch, MetaMethod, R2d2};
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::{Params, Sequential};
+    ///
+    /// // The body f(x) = x, so the features are (x, 1); lambda = 1.
+    /// let body = Sequential::<f64>::default().push(Linear { inputs: 1, outputs: 1, bias: false });
+    /// let mut all = Params::from_pairs([("0.weight".to_string(), Tensor::from_vec(&[1, 1], vec![1.0]))]);
+    /// let r2d2 = R2d2::new(1.0);
+    /// for (name, value) in r2d2.init_extra(&all).iter() {
+    ///     all.insert(name, value.clone());
+    /// }
+    /// // One support point, x = 1 with y = 2: X = [1 1], so W = X^T (X X^T + 1)^-1 y = (2/3, 2/3),
+    /// // and at x = 2 the prediction is 2 (2/3) + 2/3 = 2.
+    /// let support = Batch::regression(Tensor::from_vec(&[1, 1], vec![1.0]), Tensor::from_vec(&[1, 1], vec![2.0]));
+    /// let tape = Tape::new();
+    /// let y = r2d2.predictions(&body, &all.on(&tape), &support, &Tensor::from_vec(&[1, 1], vec![2.0])).value();
+    /// assert!((y.item() - 2.0).abs() < 1e-12);
+    /// ```
     pub fn predictions<'t, T: Float>(
         &self,
         body: &dyn Module<T>,

@@ -30,6 +30,34 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 /// Relation networks; `seed` initialises the relation module.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::{Batch, Episode, MetaMethod, RelationNet};
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::layers::Conv2d;
+/// use metagrad_nn::{Module, Sequential};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// // A cheap stand-in encoder: a 1x1 convolution to 64 channels of 4x4 images.
+/// let encoder = Sequential::<f64>::default().push(Conv2d::new(1, 64, 1, 0));
+/// let method = RelationNet { seed: 0 };
+/// let mut meta = encoder.init(&mut StdRng::seed_from_u64(1));
+/// let extra = method.init_extra(&meta);
+/// assert!(extra.names().all(|n| n.starts_with("meta.relation.")));
+/// for (name, value) in extra.iter() {
+///     meta.insert(name, value.clone());
+/// }
+/// let mut rng = StdRng::seed_from_u64(2);
+/// let support = Batch::classification(Tensor::uniform(&[2, 1, 4, 4], 0.0, 1.0, &mut rng), vec![0, 1]);
+/// let query = Batch::classification(Tensor::uniform(&[2, 1, 4, 4], 0.0, 1.0, &mut rng), vec![1, 0]);
+/// let task = method.task_gradient(&encoder, &meta, &Episode { support, query });
+/// // Scores in (0, 1) against 0/1 targets: a mean squared error below 1, and a gradient for
+/// // the encoder and the relation module alike.
+/// assert!(task.query_loss > 0.0 && task.query_loss < 1.0);
+/// assert_eq!(task.grads.len(), meta.len());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct RelationNet {
     /// The seed of the relation module's initial weights.
@@ -39,11 +67,47 @@ pub struct RelationNet {
 impl RelationNet {
     /// The paper's Omniglot encoder: four conv blocks, the first two pooled,
     /// `[n, 1, 28, 28] -> [n, 64, 7, 7]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::RelationNet;
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::{Context, Module};
+    /// use rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// let encoder = RelationNet::encoder::<f64>();
+    /// let params = encoder.init(&mut StdRng::seed_from_u64(0));
+    /// let tape = Tape::new();
+    /// let image = tape.constant(Tensor::uniform(&[1, 1, 28, 28], 0.0, 1.0, &mut StdRng::seed_from_u64(1)));
+    /// // Only two of the four blocks pool: 28 -> 14 -> 7.
+    /// let maps = encoder.forward(&params.on(&tape), image, &mut Context::transductive(0));
+    /// assert_eq!(maps.shape(), &[1, 64, 7, 7]);
+    /// ```
     pub fn encoder<T: Float>() -> Sequential<T> {
         conv4::blocks(1, 4, 2)
     }
 
     /// The relation module on `[pairs, 128, 7, 7]`: scores `[pairs, 1]` in `(0, 1)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::RelationNet;
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::{Context, Module};
+    /// use rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// let module = RelationNet::relation_module::<f64>();
+    /// let params = module.init(&mut StdRng::seed_from_u64(0));
+    /// let tape = Tape::new();
+    /// // Two pairs of concatenated 64-channel maps.
+    /// let pairs = tape.constant(Tensor::randn(&[2, 128, 7, 7], &mut StdRng::seed_from_u64(1)));
+    /// let scores = module.forward(&params.on(&tape), pairs, &mut Context::transductive(0)).value();
+    /// // One sigmoid score per pair.
+    /// assert_eq!(scores.shape(), &[2, 1]);
+    /// assert!(scores.to_vec().iter().all(|&s| s > 0.0 && s < 1.0));
+    /// ```
     pub fn relation_module<T: Float>() -> Sequential<T> {
         conv4::blocks(2 * conv4::FEATURES, 2, 2)
             .push(Flatten)
@@ -58,6 +122,33 @@ impl RelationNet {
     ///
     /// # Panics
     /// If `support` is not a classification batch, or some class in `0..ways` has no example.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::{Batch, MetaMethod, RelationNet};
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Conv2d;
+    /// use metagrad_nn::{Module, Sequential};
+    /// use rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// // A cheap stand-in encoder: a 1x1 convolution to 64 channels of 4x4 images.
+    /// let encoder = Sequential::<f64>::default().push(Conv2d::new(1, 64, 1, 0));
+    /// let method = RelationNet { seed: 0 };
+    /// let mut all = encoder.init(&mut StdRng::seed_from_u64(1));
+    /// for (name, value) in method.init_extra(&all).iter() {
+    ///     all.insert(name, value.clone());
+    /// }
+    /// let mut rng = StdRng::seed_from_u64(2);
+    /// // Three classes, the first with two examples (their maps are summed).
+    /// let support = Batch::classification(Tensor::uniform(&[4, 1, 4, 4], 0.0, 1.0, &mut rng), vec![0, 1, 2, 0]);
+    /// let queries = Tensor::uniform(&[5, 1, 4, 4], 0.0, 1.0, &mut rng);
+    /// let tape = Tape::new();
+    /// let scores = method.scores(&encoder, &all.on(&tape), &support, &queries).value();
+    /// // One score in (0, 1) per (query, class) pair.
+    /// assert_eq!(scores.shape(), &[5, 3]);
+    /// assert!(scores.to_vec().iter().all(|&s| s > 0.0 && s < 1.0));
+    /// ```
     pub fn scores<'t, T: Float>(
         &self,
         encoder: &dyn Module<T>,

@@ -25,6 +25,18 @@ use metagrad_autodiff::{one_hot, Float, Tape, Tensor, Var};
 use metagrad_nn::{Module, ParamVars, Params};
 
 /// Siamese networks on an encoder with `features` outputs.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::{MetaMethod, Siamese};
+/// use metagrad_nn::Params;
+///
+/// // The pair head starts at w = -1 / features, b = 1.
+/// let extra = Siamese { features: 4 }.init_extra(&Params::<f64>::new());
+/// assert_eq!(extra.get("meta.siamese.weight").unwrap().to_vec(), vec![-0.25; 4]);
+/// assert_eq!(extra.get("meta.siamese.bias").unwrap().item(), 1.0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Siamese {
     /// The encoder's output size (64 for conv-4).
@@ -34,6 +46,35 @@ pub struct Siamese {
 impl Siamese {
     /// Logits `w . |f(x_q) - f(x_s)| + b` of every (row of `inputs`, support example) pair,
     /// `[n, support]`, on the tape of `all`.
+    ///
+    /// # Panics
+    /// If the encoder's output width is not `self.features`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::{Batch, MetaMethod, Siamese};
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::{Params, Sequential};
+    ///
+    /// // An identity encoder on points of the plane: embeddings are the points themselves.
+    /// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+    /// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+    /// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+    /// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+    /// let siamese = Siamese { features: 2 };
+    /// let mut all = meta.clone();
+    /// for (name, value) in siamese.init_extra(&meta).iter() {
+    ///     all.insert(name, value.clone());
+    /// }
+    /// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 1.0], [3.0, 1.0]]), vec![0, 1, 0]);
+    /// let tape = Tape::new();
+    /// let logits = siamese.pair_logits(&encoder, &all.on(&tape), &support, &rows(&[[1.0, 0.0]])).value();
+    /// // At the initial head, a logit is 1 - (|dx| + |dy|) / 2: distances 0, 2 and 3 here.
+    /// assert_eq!(logits.shape(), &[1, 3]);
+    /// assert_eq!(logits.to_vec(), vec![1.0, 0.0, -0.5]);
+    /// ```
     pub fn pair_logits<'t, T: Float>(
         &self,
         encoder: &dyn Module<T>,
@@ -60,6 +101,31 @@ impl Siamese {
     ///
     /// # Panics
     /// If `support` is not a classification batch, or some class in `0..ways` has no example.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::{Batch, MetaMethod, Siamese};
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::{Params, Sequential};
+    ///
+    /// // An identity encoder on points of the plane: embeddings are the points themselves.
+    /// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+    /// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+    /// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+    /// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+    /// let siamese = Siamese { features: 2 };
+    /// let mut all = meta.clone();
+    /// for (name, value) in siamese.init_extra(&meta).iter() {
+    ///     all.insert(name, value.clone());
+    /// }
+    /// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 1.0], [3.0, 1.0]]), vec![0, 1, 0]);
+    /// let tape = Tape::new();
+    /// let logits = siamese.logits(&encoder, &all.on(&tape), &support, &rows(&[[1.0, 0.0]])).value();
+    /// // Pair logits 1, 0, -0.5 (see `pair_logits`); class 0 averages its two, 1 and -0.5.
+    /// assert_eq!(logits.to_vec(), vec![0.25, 0.0]);
+    /// ```
     pub fn logits<'t, T: Float>(
         &self,
         encoder: &dyn Module<T>,

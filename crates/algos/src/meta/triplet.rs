@@ -20,6 +20,29 @@ use metagrad_autodiff::{one_hot, Float, Tape, Tensor, Var};
 use metagrad_nn::{Module, ParamVars, Params};
 
 /// The triplet loss with margin `margin`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::{Batch, Episode, MetaMethod, Triplet};
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::Linear;
+/// use metagrad_nn::{Params, Sequential};
+///
+/// // An identity encoder on points of the plane: embeddings are the points themselves.
+/// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+/// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+/// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+/// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+/// // The anchor (0, 0) is at squared distance 1 from its positive and 4 from its negative.
+/// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 2.0]]), vec![0, 1]);
+/// let query = Batch::classification(rows(&[[0.0, 0.0]]), vec![0]);
+/// let episode = Episode { support, query };
+/// let loss = |margin: f64| Triplet { margin }.task_gradient(&encoder, &meta, &episode).query_loss;
+/// // max(0, 1 - 4 + m): satisfied with margin 1, short by 2 with margin 5.
+/// assert_eq!(loss(1.0), 0.0);
+/// assert!((loss(5.0) - 2.0).abs() < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Triplet {
     /// The margin `m` (in squared distance).
@@ -35,6 +58,28 @@ pub(crate) fn squared_distances<'t, T: Float>(a: Var<'t, T>, b: Var<'t, T>) -> V
 
 impl Triplet {
     /// Distances `[n, support]` from each row of `inputs` to each support example.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::{Batch, Triplet};
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::{Params, Sequential};
+    ///
+    /// // An identity encoder on points of the plane: embeddings are the points themselves.
+    /// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+    /// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+    /// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+    /// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+    /// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]]), vec![0, 1, 0]);
+    /// let tape = Tape::new();
+    /// let d = Triplet { margin: 1.0 }.distances(&encoder, &meta.on(&tape), &support, &rows(&[[0.0, 0.0]])).value();
+    /// // Squared distances from the origin: 1, 4 and 9.
+    /// assert_eq!(d.shape(), &[1, 3]);
+    /// let got = d.to_vec();
+    /// assert!([1.0, 4.0, 9.0].iter().zip(&got).all(|(want, g)| (want - g).abs() < 1e-12));
+    /// ```
     pub fn distances<'t, T: Float>(
         &self,
         encoder: &dyn Module<T>,
@@ -49,6 +94,27 @@ impl Triplet {
     ///
     /// # Panics
     /// If `support` is not a classification batch, or some class in `0..ways` has no example.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::meta::{Batch, Triplet};
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Linear;
+    /// use metagrad_nn::{Params, Sequential};
+    ///
+    /// // An identity encoder on points of the plane: embeddings are the points themselves.
+    /// # let encoder = Sequential::<f64>::default().push(Linear { inputs: 2, outputs: 2, bias: false });
+    /// # let identity = Tensor::from_vec(&[2, 2], vec![1.0, 0.0, 0.0, 1.0]);
+    /// # let meta = Params::from_pairs([("0.weight".to_string(), identity)]);
+    /// # let rows = |xs: &[[f64; 2]]| Tensor::from_vec(&[xs.len(), 2], xs.concat());
+    /// let support = Batch::classification(rows(&[[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]]), vec![0, 1, 0]);
+    /// let tape = Tape::new();
+    /// let logits = Triplet { margin: 1.0 }.logits(&encoder, &meta.on(&tape), &support, &rows(&[[0.0, 0.0]])).value();
+    /// // Class 0's mean distance is (1 + 9) / 2 = 5, class 1's is 4: the nearer class wins.
+    /// let got = logits.to_vec();
+    /// assert!((got[0] + 5.0).abs() < 1e-12 && (got[1] + 4.0).abs() < 1e-12);
+    /// ```
     pub fn logits<'t, T: Float>(
         &self,
         encoder: &dyn Module<T>,

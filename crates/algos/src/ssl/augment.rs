@@ -23,6 +23,21 @@ use rand_distr::{Distribution, Normal};
 
 /// A distribution of views. Every range is sampled uniformly; [`Augment::none`] is the
 /// identity.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::Augment;
+/// use metagrad_autodiff::Tensor;
+///
+/// let images = Tensor::<f64>::zeros(&[3, 1, 4, 4]);
+/// // Noise only: same shape, the blank images are no longer blank, and a seed repeats its views.
+/// let noisy = Augment { noise_std: 0.1, ..Augment::none() };
+/// let view = noisy.apply(&images, 7);
+/// assert_eq!(view.shape(), &[3, 1, 4, 4]);
+/// assert!(view.to_vec().iter().any(|&v| v != 0.0));
+/// assert_eq!(noisy.apply(&images, 7), view);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Augment {
     /// The fraction of the image area a crop keeps, `(low, high)`; `(1, 1)` for no crop.
@@ -45,6 +60,17 @@ pub struct Augment {
 
 impl Augment {
     /// No change at all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::Augment;
+    /// use metagrad_autodiff::Tensor;
+    ///
+    /// let images = Tensor::from_vec(&[1, 1, 2, 2], vec![0.0f64, 0.25, 0.5, 1.0]);
+    /// // The identity, whatever the seed.
+    /// assert_eq!(Augment::none().apply(&images, 123), images);
+    /// ```
     pub fn none() -> Self {
         Augment {
             crop_scale: (1.0, 1.0),
@@ -62,6 +88,19 @@ impl Augment {
     /// 15 degrees, shear up to 0.2, shifts up to 10%, noise 0.05, and a 25% chance of
     /// erasing 2-15% of the image. Strong enough that two views of one digit differ more than
     /// two digits of one class often do, which is what the view-based methods need.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::Augment;
+    /// use metagrad_autodiff::Tensor;
+    ///
+    /// let augment = Augment::for_small_images();
+    /// assert_eq!((augment.crop_scale, augment.max_rotation_degrees), ((0.4, 1.0), 15.0));
+    /// // A 6x6 square of ink: two seeds give two different views.
+    /// let images = Tensor::from_vec(&[1, 1, 6, 6], (0..36).map(|i| if (1..5).contains(&(i % 6)) && (6..30).contains(&i) { 1.0f32 } else { 0.0 }).collect());
+    /// assert_ne!(augment.apply(&images, 1), augment.apply(&images, 2));
+    /// ```
     pub fn for_small_images() -> Self {
         Augment {
             crop_scale: (0.4, 1.0),
@@ -81,6 +120,21 @@ impl Augment {
     /// # Panics
     /// If `images` is not of rank 4, a range is inverted, a crop scale or ratio is not
     /// positive, a `max_*` field is negative, or a probability is outside `[0, 1]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::Augment;
+    /// use metagrad_autodiff::Tensor;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// let images = Tensor::<f64>::randn(&[3, 1, 4, 4], &mut StdRng::seed_from_u64(0));
+    /// let augment = Augment::for_small_images();
+    /// let all = augment.apply(&images, 9).to_vec();
+    /// // Image i's view depends on (seed, i) only: the first image alone gets the same view.
+    /// let first = Tensor::from_vec(&[1, 1, 4, 4], images.to_vec()[..16].to_vec());
+    /// assert_eq!(augment.apply(&first, 9).to_vec(), all[..16].to_vec());
+    /// ```
     pub fn apply<T: Float>(&self, images: &Tensor<T>, seed: u64) -> Tensor<T> {
         let shape = images.shape().to_vec();
         assert_eq!(shape.len(), 4, "Augment::apply: images of shape {shape:?} are not [n, channels, h, w]");

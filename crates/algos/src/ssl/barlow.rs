@@ -28,6 +28,20 @@ fn standardize_columns<'t, T: Float>(z: Var<'t, T>) -> Var<'t, T> {
 ///
 /// # Panics
 /// If the shapes differ.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::barlow_twins_loss;
+/// use metagrad_autodiff::{Tape, Tensor};
+///
+/// let tape = Tape::new();
+/// // Two standardised, uncorrelated columns: identical views give C = I (up to the 1e-5 in the
+/// // deviation), opposite views C = -I, two diagonal entries 2 away from 1.
+/// let z = tape.constant(Tensor::from_vec(&[4, 2], vec![1.0f64, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0, -1.0]));
+/// assert!(barlow_twins_loss(z, z, 0.005).item() < 1e-8);
+/// assert!((barlow_twins_loss(z, -z, 0.005).item() - 8.0).abs() < 1e-3);
+/// ```
 pub fn barlow_twins_loss<'t, T: Float>(z1: Var<'t, T>, z2: Var<'t, T>, lambda: f64) -> Var<'t, T> {
     assert_eq!(z1.shape(), z2.shape(), "barlow_twins_loss: views of shapes {:?} and {:?}", z1.shape(), z2.shape());
     let [n, d] = [z1.shape()[0], z1.shape()[1]];
@@ -41,6 +55,16 @@ pub fn barlow_twins_loss<'t, T: Float>(z1: Var<'t, T>, z2: Var<'t, T>, lambda: f
 }
 
 /// Barlow Twins with an MLP projector.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{BarlowTwins, Method};
+///
+/// let method = BarlowTwins::<f64>::new(8, 16, 4, 0.005);
+/// assert_eq!((method.name(), method.lambda), ("barlow-twins", 0.005));
+/// assert_eq!(method.heads().len(), 1);
+/// ```
 pub struct BarlowTwins<T: Float> {
     /// `Linear -> batch-norm -> ReLU -> Linear`, from the encoder's features.
     pub projector: Sequential<T>,
@@ -50,6 +74,25 @@ pub struct BarlowTwins<T: Float> {
 
 impl<T: Float> BarlowTwins<T> {
     /// A projector `features -> hidden -> projection`, off-diagonal weight `lambda`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::{initial, BarlowTwins};
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # use metagrad_nn::layers::{Flatten, Linear};
+    /// # use metagrad_nn::Sequential;
+    /// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+    /// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+    /// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+    /// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+    ///
+    /// let (params, _) = initial(&encoder, &BarlowTwins::new(3, 6, 4, 0.005), 0);
+    /// // features 3 -> hidden 6 -> projection 4.
+    /// assert_eq!(params.get("head.projector.0.weight").unwrap().shape(), &[3, 6]);
+    /// assert_eq!(params.get("head.projector.3.weight").unwrap().shape(), &[6, 4]);
+    /// ```
     pub fn new(features: usize, hidden: usize, projection: usize, lambda: f64) -> Self {
         BarlowTwins { projector: mlp_head(features, hidden, projection), lambda }
     }

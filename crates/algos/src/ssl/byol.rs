@@ -21,6 +21,20 @@ use metagrad_nn::{Context, Module, ParamVars, Params, Sequential};
 ///
 /// # Panics
 /// If the shapes differ.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::byol_loss;
+/// use metagrad_autodiff::{Tape, Tensor};
+///
+/// let tape = Tape::new();
+/// let p = tape.constant(Tensor::from_vec(&[2, 2], vec![1.0f64, 0.0, 0.0, 3.0]));
+/// // 2 - 2 cos: 0 for the same directions (whatever the lengths), 4 for opposite ones.
+/// // (Up to the 1e-8 that normalisation adds under the root.)
+/// assert!(byol_loss(p, p * 5.0).item().abs() < 1e-6);
+/// assert!((byol_loss(p, -p).item() - 4.0).abs() < 1e-6);
+/// ```
 pub fn byol_loss<'t, T: Float>(prediction: Var<'t, T>, target: Var<'t, T>) -> Var<'t, T> {
     assert_eq!(prediction.shape(), target.shape(), "byol_loss: {:?} vs {:?}", prediction.shape(), target.shape());
     let p = super::l2_normalize_rows(prediction);
@@ -29,6 +43,17 @@ pub fn byol_loss<'t, T: Float>(prediction: Var<'t, T>, target: Var<'t, T>) -> Va
 }
 
 /// BYOL: projector and predictor heads and the moving-average target.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{Byol, Method};
+///
+/// let byol = Byol::<f64>::new(8, 16, 4, 0.99);
+/// // The target is empty until `Method::begin` copies the online weights.
+/// assert!(byol.target.is_empty());
+/// assert_eq!(byol.heads().iter().map(|(n, _)| *n).collect::<Vec<_>>(), vec!["projector", "predictor"]);
+/// ```
 pub struct Byol<T: Float> {
     /// `Linear -> batch-norm -> ReLU -> Linear`, from the encoder's features.
     pub projector: Sequential<T>,
@@ -44,6 +69,25 @@ pub struct Byol<T: Float> {
 
 impl<T: Float> Byol<T> {
     /// Heads `features -> hidden -> projection` and `projection -> hidden -> projection`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::{initial, Byol};
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # use metagrad_nn::layers::{Flatten, Linear};
+    /// # use metagrad_nn::Sequential;
+    /// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+    /// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+    /// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+    /// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+    ///
+    /// let (params, _) = initial(&encoder, &Byol::new(3, 6, 4, 0.99), 0);
+    /// // The predictor maps a projection to a projection.
+    /// assert_eq!(params.get("head.predictor.0.weight").unwrap().shape(), &[4, 6]);
+    /// assert_eq!(params.get("head.predictor.3.weight").unwrap().shape(), &[6, 4]);
+    /// ```
     pub fn new(features: usize, hidden: usize, projection: usize, decay: f64) -> Self {
         Byol {
             projector: mlp_head(features, hidden, projection),
@@ -63,6 +107,32 @@ impl<T: Float> Byol<T> {
     ///
     /// # Panics
     /// If `views` has an odd number of rows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::{initial, two_views, Augment, Byol, Positives, Step};
+    /// use metagrad_autodiff::Tape;
+    /// use metagrad_nn::Context;
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # use metagrad_nn::layers::{Flatten, Linear};
+    /// # use metagrad_nn::Sequential;
+    /// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+    /// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+    /// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+    /// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+    ///
+    /// let byol = Byol::new(3, 6, 4, 0.99);
+    /// let (params, state) = initial(&encoder, &byol, 0);
+    /// let (views, _) = two_views(&Step { batch: &batch, augment: &Augment::none(), seed: 0 }, Positives::Views);
+    /// let tape = Tape::new();
+    /// let p = params.on(&tape);
+    /// let (loss, h) = byol.loss_with_target(&encoder, &p, &p, views, &mut Context::train(state, 0));
+    /// // Two symmetric terms, each a mean of 2 - 2 cos: between 0 and 8; features of all 4 views.
+    /// assert!((0.0..=8.0).contains(&loss.item()));
+    /// assert_eq!(h.shape(), &[4, 3]);
+    /// ```
     pub fn loss_with_target<'t>(
         &self,
         encoder: &dyn Module<T>,

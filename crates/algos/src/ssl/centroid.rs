@@ -15,6 +15,19 @@ use metagrad_autodiff::{one_hot, Float, Tensor, Var};
 ///
 /// # Panics
 /// If `groups` does not have one entry per row.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::centroid_loss;
+/// use metagrad_autodiff::{Tape, Tensor};
+///
+/// let tape = Tape::new();
+/// let z = tape.constant(Tensor::from_vec(&[3, 2], vec![0.0f64, 0.0, 2.0, 0.0, 5.0, 5.0]));
+/// // Rows 0 and 1 share centroid (1, 0), one unit from each; row 2 is its own centroid.
+/// assert!((centroid_loss(z, &[7, 7, 3]).item() - 2.0 / 3.0).abs() < 1e-12);
+/// assert_eq!(centroid_loss(z, &[0, 1, 2]).item(), 0.0);
+/// ```
 pub fn centroid_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize]) -> Var<'t, T> {
     let rows = z.shape()[0];
     assert_eq!(groups.len(), rows, "centroid_loss: {} groups for {rows} rows", groups.len());

@@ -40,6 +40,21 @@ use metagrad_nn::{Context, Module, ParamVars, Sequential};
 ///
 /// # Panics
 /// If `groups` does not have one entry per row.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{contrastive_loss, Distance};
+/// use metagrad_autodiff::{Tape, Tensor};
+///
+/// let tape = Tape::new();
+/// let z = tape.constant(Tensor::from_vec(&[2, 2], vec![0.0f64, 0.0, 0.6, 0.8]));
+/// // One pair, distance 1: as positives, D^2 = 1; as negatives with margin 1.5,
+/// // max(0, 1.5 - 1)^2 = 0.25; a margin of 1 is already met.
+/// assert!((contrastive_loss(z, &[0, 0], 1.5, Distance::Euclidean).item() - 1.0).abs() < 1e-9);
+/// assert!((contrastive_loss(z, &[0, 1], 1.5, Distance::Euclidean).item() - 0.25).abs() < 1e-9);
+/// assert!(contrastive_loss(z, &[0, 1], 1.0, Distance::Euclidean).item() < 1e-9);
+/// ```
 pub fn contrastive_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize], margin: f64, distance: Distance) -> Var<'t, T> {
     let rows = z.shape()[0];
     assert_eq!(groups.len(), rows, "contrastive_loss: {} groups for {rows} rows", groups.len());
@@ -68,6 +83,18 @@ pub fn contrastive_loss<'t, T: Float>(z: Var<'t, T>, groups: &[usize], margin: f
 }
 
 /// A siamese encoder trained with [`contrastive_loss`] on two views of every image.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{Contrastive, Distance, Method, Positives};
+///
+/// let method = Contrastive::<f64>::default();
+/// assert_eq!((method.positives, method.margin, method.distance), (Positives::Views, 1.0, Distance::Euclidean));
+/// // Without a projector the loss reads the encoder's features: no heads.
+/// assert!(method.heads().is_empty());
+/// assert_eq!(method.name(), "contrastive");
+/// ```
 pub struct Contrastive<T: Float> {
     /// Which rows are positives.
     pub positives: Positives,
@@ -89,6 +116,26 @@ impl<T: Float> Default for Contrastive<T> {
 
 impl<T: Float> Contrastive<T> {
     /// The same, with the loss on projections `features -> hidden -> projection`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::{initial, Contrastive, Method};
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # use metagrad_nn::layers::{Flatten, Linear};
+    /// # use metagrad_nn::Sequential;
+    /// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+    /// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+    /// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+    /// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+    ///
+    /// let method = Contrastive::default().with_projector(3, 8, 2);
+    /// assert_eq!(method.heads().iter().map(|(n, _)| *n).collect::<Vec<_>>(), vec!["projector"]);
+    /// // The projector's last layer maps the hidden 8 units to the 2-d projection.
+    /// let (params, _) = initial(&encoder, &method, 0);
+    /// assert_eq!(params.get("head.projector.3.weight").unwrap().shape(), &[8, 2]);
+    /// ```
     pub fn with_projector(self, features: usize, hidden: usize, projection: usize) -> Self {
         Contrastive { projector: Some(mlp_head(features, hidden, projection)), ..self }
     }

@@ -38,6 +38,16 @@ fn permutations() -> Vec<[usize; 4]> {
 }
 
 /// The jigsaw pretext task with an MLP head on the four tiles' features.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{Jigsaw, Method};
+///
+/// let jigsaw = Jigsaw::<f64>::new(3, 8);
+/// assert_eq!(jigsaw.name(), "jigsaw");
+/// assert_eq!(jigsaw.heads().iter().map(|(n, _)| *n).collect::<Vec<_>>(), vec!["classifier"]);
+/// ```
 pub struct Jigsaw<T: Float> {
     /// `4 * tile_features -> hidden -> 24`.
     pub classifier: Sequential<T>,
@@ -46,11 +56,41 @@ pub struct Jigsaw<T: Float> {
 impl<T: Float> Jigsaw<T> {
     /// The 24 tile orders, indexed by label: label `k` puts tile `orders[k][slot]` (tiles
     /// numbered row-major) in position `slot`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::Jigsaw;
+    ///
+    /// let orders = Jigsaw::<f64>::permutations();
+    /// // All 4! orders, lexicographic: the identity first, the reversal last.
+    /// assert_eq!(orders.len(), 24);
+    /// assert_eq!((orders[0], orders[23]), ([0, 1, 2, 3], [3, 2, 1, 0]));
+    /// ```
     pub fn permutations() -> Vec<[usize; 4]> {
         permutations()
     }
 
     /// A head for an encoder that gives `tile_features` features per tile.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::{initial, Jigsaw};
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # use metagrad_nn::layers::{Flatten, Linear};
+    /// # use metagrad_nn::Sequential;
+    /// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+    /// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+    /// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+    /// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+    ///
+    /// let (params, _) = initial(&encoder, &Jigsaw::new(3, 8), 0);
+    /// // The head reads the four tiles' 3 features side by side and scores 24 orders.
+    /// assert_eq!(params.get("head.classifier.0.weight").unwrap().shape(), &[12, 8]);
+    /// assert_eq!(params.get("head.classifier.3.weight").unwrap().shape(), &[8, 24]);
+    /// ```
     pub fn new(tile_features: usize, hidden: usize) -> Self {
         Jigsaw { classifier: mlp_head(4 * tile_features, hidden, 24) }
     }
@@ -60,6 +100,21 @@ impl<T: Float> Jigsaw<T> {
     ///
     /// # Panics
     /// If the images are not `[n, c, h, w]` with even `h` and `w`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::Jigsaw;
+    /// use metagrad_autodiff::Tensor;
+    ///
+    /// // A 2x2 image cut into four 1x1 tiles, numbered row-major by their pixel values.
+    /// let image = Tensor::from_vec(&[1, 1, 2, 2], vec![0.0f64, 1.0, 2.0, 3.0]);
+    /// let (tiles, labels) = Jigsaw::shuffled_tiles(&image, 5);
+    /// assert_eq!(tiles.shape(), &[4, 1, 1, 1]);
+    /// // Slot k holds tile orders[label][k].
+    /// let order = Jigsaw::<f64>::permutations()[labels[0]];
+    /// assert_eq!(tiles.to_vec(), order.iter().map(|&t| t as f64).collect::<Vec<_>>());
+    /// ```
     pub fn shuffled_tiles(images: &Tensor<T>, seed: u64) -> (Tensor<T>, Vec<usize>) {
         let shape = images.shape().to_vec();
         assert!(

@@ -10,6 +10,17 @@ use rand::Rng;
 use std::fmt;
 
 /// How long and how to train.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{Config, Sampling};
+///
+/// let config = Config { steps: 10, ..Config::default() };
+/// assert_eq!((config.batch_size, config.learning_rate, config.sampling), (128, 1e-3, Sampling::Uniform));
+/// // No centroid regularisation unless asked for.
+/// assert_eq!(config.centroid_weight, 0.0);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Optimiser steps.
@@ -43,6 +54,26 @@ impl Default for Config {
 }
 
 /// How a step's images are drawn from the training set.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{pretrain, Augment, Config, Sampling, Supervised};
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # use metagrad_nn::layers::{Flatten, Linear};
+/// # use metagrad_nn::Sequential;
+/// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+/// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+/// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+/// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+///
+/// // Four images, two of each class: P x K batches of 2 classes x 2 images.
+/// let data = batch.concat(&batch);
+/// let config = Config { steps: 2, batch_size: 4, sampling: Sampling::ClassBalanced { per_class: 2 }, ..Config::default() };
+/// let run = pretrain(&encoder, &mut Supervised::new(3, 2), &data, &Augment::none(), &config, |_| {}).unwrap();
+/// assert_eq!(run.losses.len(), 2);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sampling {
     /// `batch_size` distinct images, uniformly (so no image is its own negative).
@@ -76,6 +107,27 @@ fn draw(data: &Labelled<impl Float>, by_class: &[Vec<usize>], config: &Config, r
 }
 
 /// What a progress callback sees after each step.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{pretrain, Augment, Config, Supervised};
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # use metagrad_nn::layers::{Flatten, Linear};
+/// # use metagrad_nn::Sequential;
+/// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+/// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+/// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+/// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+///
+/// let config = Config { steps: 3, batch_size: 2, ..Config::default() };
+/// let mut heard = Vec::new();
+/// let run = pretrain(&encoder, &mut Supervised::new(3, 2), &batch, &Augment::none(), &config, |p| heard.push(p)).unwrap();
+/// // Steps counted from 1, each with the loss the run records.
+/// assert_eq!(heard.iter().map(|p| p.step).collect::<Vec<_>>(), vec![1, 2, 3]);
+/// assert_eq!(heard.iter().map(|p| p.loss).collect::<Vec<_>>(), run.losses);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Progress {
     /// Steps done.
@@ -85,6 +137,26 @@ pub struct Progress {
 }
 
 /// A trained encoder and heads.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{pretrain, Augment, Config, Supervised};
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # use metagrad_nn::layers::{Flatten, Linear};
+/// # use metagrad_nn::Sequential;
+/// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+/// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+/// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+/// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+///
+/// let config = Config { steps: 2, batch_size: 2, ..Config::default() };
+/// let run = pretrain(&encoder, &mut Supervised::new(3, 2), &batch, &Augment::none(), &config, |_| {}).unwrap();
+/// // The encoder's and the head's parameters, and one loss per step.
+/// assert!(run.params.names().all(|n| n.starts_with("encoder.") || n.starts_with("head.classifier.")));
+/// assert_eq!(run.losses.len(), 2);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Pretrained<T: Float> {
     /// All parameters: `"encoder.…"` and `"head.…"`.
@@ -97,6 +169,29 @@ pub struct Pretrained<T: Float> {
 
 impl<T: Float> Pretrained<T> {
     /// The encoder's parameters and running statistics, named relative to the encoder.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::{pretrain, Augment, Config, Supervised};
+    /// use metagrad_nn::Module;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # use metagrad_nn::layers::{Flatten, Linear};
+    /// # use metagrad_nn::Sequential;
+    /// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+    /// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+    /// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+    /// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+    ///
+    /// let config = Config { steps: 1, batch_size: 2, ..Config::default() };
+    /// let run = pretrain(&encoder, &mut Supervised::new(3, 2), &batch, &Augment::none(), &config, |_| {}).unwrap();
+    /// let (params, _) = run.encoder();
+    /// // Named as the encoder itself names them, ready for `features` or a probe; no head.
+    /// let fresh = encoder.init(&mut StdRng::seed_from_u64(0));
+    /// assert_eq!(params.names().collect::<Vec<_>>(), fresh.names().collect::<Vec<_>>());
+    /// ```
     pub fn encoder(&self) -> (Params<T>, Params<T>) {
         let strip =
             |all: &Params<T>| {
@@ -109,6 +204,15 @@ impl<T: Float> Pretrained<T> {
 }
 
 /// Training stopped because the loss stopped being a number.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::Diverged;
+///
+/// let error = Diverged { step: 12, loss: f64::INFINITY };
+/// assert_eq!(error.to_string(), "the loss became inf at step 12; try a smaller learning rate");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diverged {
     /// The step whose loss was not finite.
@@ -127,6 +231,27 @@ impl std::error::Error for Diverged {}
 
 /// Fresh parameters for `encoder` and the method's heads, and their initial running
 /// statistics.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{initial, Supervised};
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # use metagrad_nn::layers::{Flatten, Linear};
+/// # use metagrad_nn::Sequential;
+/// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+/// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+/// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+/// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+///
+/// let method = Supervised::new(3, 2);
+/// let (params, state) = initial(&encoder, &method, 4);
+/// // Reproducible from the seed; no batch-norm here, so no running statistics.
+/// assert_eq!(initial(&encoder, &method, 4).0, params);
+/// assert_ne!(initial(&encoder, &method, 5).0, params);
+/// assert!(state.is_empty());
+/// ```
 pub fn initial<T: Float>(encoder: &dyn Module<T>, method: &dyn Method<T>, seed: u64) -> (Params<T>, Params<T>) {
     let mut rng = stream(seed, u64::MAX);
     let (mut params, mut state) = (Params::new(), Params::new());
@@ -148,6 +273,26 @@ pub fn initial<T: Float>(encoder: &dyn Module<T>, method: &dyn Method<T>, seed: 
 /// # Panics
 /// If `data` is empty or `config.batch_size` is 0, or class-balanced sampling asks for fewer
 /// than 2 images per class or no class has that many.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{pretrain, Augment, Config, Supervised};
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # use metagrad_nn::layers::{Flatten, Linear};
+/// # use metagrad_nn::Sequential;
+/// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+/// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+/// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+/// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+///
+/// let config = Config { steps: 10, batch_size: 2, learning_rate: 0.05, ..Config::default() };
+/// let run = pretrain(&encoder, &mut Supervised::new(3, 2), &batch, &Augment::none(), &config, |_| {}).unwrap();
+/// // One loss per step, falling as the two images are told apart.
+/// assert_eq!(run.losses.len(), 10);
+/// assert!(run.losses[9] < run.losses[0]);
+/// ```
 pub fn pretrain<T: Float>(
     encoder: &dyn Module<T>,
     method: &mut dyn Method<T>,

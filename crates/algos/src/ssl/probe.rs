@@ -22,6 +22,29 @@ use rand::SeedableRng;
 
 /// The encoder's features of `images` (`[n, …]`) in evaluation mode (running statistics of
 /// `state`), computed `chunk` images at a time: `[n, features]`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::probe::features;
+/// use metagrad_nn::{Module, Params};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # use metagrad_nn::layers::{Flatten, Linear};
+/// # use metagrad_nn::Sequential;
+/// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+/// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+/// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+/// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+///
+/// let params = encoder.init(&mut StdRng::seed_from_u64(0));
+/// let images = batch.concat(&batch).concat(&batch).inputs; // six images
+/// let whole = features(&encoder, &params, &Params::new(), &images, 100);
+/// // One feature row per image, whatever the chunk size.
+/// assert_eq!(whole.shape(), &[6, 3]);
+/// assert_eq!(features(&encoder, &params, &Params::new(), &images, 4), whole);
+/// ```
 pub fn features<T: Float>(
     encoder: &dyn Module<T>,
     params: &Params<T>,
@@ -45,6 +68,16 @@ pub fn features<T: Float>(
 }
 
 /// How the linear probe is fitted.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::probe::ProbeConfig;
+///
+/// let config = ProbeConfig { epochs: 5, ..ProbeConfig::default() };
+/// assert_eq!((config.batch_size, config.learning_rate, config.weight_decay), (256, 1e-3, 1e-4));
+/// assert_eq!(ProbeConfig::default().epochs, 30);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProbeConfig {
     /// Passes over the labelled examples.
@@ -109,6 +142,24 @@ fn standardize(x: &Tensor<f32>, mean: &[f32], scale: &[f32]) -> Tensor<f32> {
 ///
 /// # Panics
 /// If `train` is empty or a label is not below `classes`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::probe::{linear_probe, ProbeConfig};
+/// use metagrad_algos::Labelled;
+/// use metagrad_autodiff::Tensor;
+///
+/// // Features whose first coordinate's sign is the class; the second is noise.
+/// let points = |xs: &[(f32, f32)]| {
+///     let labels = xs.iter().map(|&(a, _)| usize::from(a > 0.0)).collect();
+///     Labelled::new(Tensor::from_vec(&[xs.len(), 2], xs.iter().flat_map(|&(a, b)| [a, b]).collect()), labels)
+/// };
+/// let train = points(&[(-2.0, 0.3), (-1.0, -0.5), (-1.5, 0.1), (1.0, 0.2), (2.0, -0.4), (1.5, 0.5)]);
+/// let test = points(&[(-1.2, 0.0), (0.9, 0.4), (-0.8, -0.3), (2.5, 0.1)]);
+/// let config = ProbeConfig { epochs: 20, batch_size: 6, learning_rate: 0.1, ..ProbeConfig::default() };
+/// assert_eq!(linear_probe(&train, &test, 2, &config), 1.0);
+/// ```
 pub fn linear_probe(train: &Labelled<f32>, test: &Labelled<f32>, classes: usize, config: &ProbeConfig) -> f64 {
     assert!(!train.is_empty(), "linear_probe: no training examples");
     let d = train.inputs.shape()[1];
@@ -141,6 +192,21 @@ pub fn linear_probe(train: &Labelled<f32>, test: &Labelled<f32>, classes: usize,
 /// # Panics
 /// If `bank` is empty, `k` is 0, the feature sizes differ, or a bank label is not below
 /// `classes`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::probe::knn_accuracy;
+/// use metagrad_algos::Labelled;
+/// use metagrad_autodiff::Tensor;
+///
+/// let bank = Labelled::new(Tensor::from_vec(&[3, 2], vec![1.0f32, 0.0, 1.0, 1.0, 0.9, 1.0]), vec![0, 1, 1]);
+/// let query = Labelled::new(Tensor::from_vec(&[1, 2], vec![5.0f32, 0.5]), vec![0]);
+/// // By cosine, the query's nearest neighbour is (1, 0), of its class; but two of its three
+/// // nearest are of class 1, which outvotes it.
+/// assert_eq!(knn_accuracy(&bank, &query, 2, 1), 1.0);
+/// assert_eq!(knn_accuracy(&bank, &query, 2, 3), 0.0);
+/// ```
 pub fn knn_accuracy(bank: &Labelled<f32>, queries: &Labelled<f32>, classes: usize, k: usize) -> f64 {
     assert!(!bank.is_empty() && k > 0, "knn_accuracy: needs a bank and k above 0");
     let d = bank.inputs.shape()[1];

@@ -13,6 +13,18 @@ use metagrad_nn::{Context, Module, ParamVars, Sequential};
 ///
 /// # Panics
 /// If the images are not square.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::rotate_quarter_turns;
+/// use metagrad_autodiff::Tensor;
+///
+/// // [[1, 2], [3, 4]] a quarter turn anticlockwise is [[2, 4], [1, 3]]; four turns are none.
+/// let image = Tensor::from_vec(&[1, 1, 2, 2], vec![1.0f64, 2.0, 3.0, 4.0]);
+/// assert_eq!(rotate_quarter_turns(&image, 1).to_vec(), vec![2.0, 4.0, 1.0, 3.0]);
+/// assert_eq!(rotate_quarter_turns(&image, 4), image);
+/// ```
 pub fn rotate_quarter_turns<T: Float>(images: &Tensor<T>, quarter_turns: usize) -> Tensor<T> {
     let shape = images.shape().to_vec();
     assert!(shape.len() == 4 && shape[2] == shape[3], "rotate_quarter_turns: images of shape {shape:?} are not square");
@@ -37,6 +49,33 @@ pub fn rotate_quarter_turns<T: Float>(images: &Tensor<T>, quarter_turns: usize) 
 }
 
 /// Rotation prediction with a linear head.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{initial, Augment, Method, Rotation, Step};
+/// use metagrad_autodiff::Tape;
+/// use metagrad_nn::{Context, Params};
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # use metagrad_nn::layers::{Flatten, Linear};
+/// # use metagrad_nn::Sequential;
+/// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+/// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+/// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+/// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+///
+/// let method = Rotation::new(3);
+/// let (params, state) = initial(&encoder, &method, 0);
+/// // A zero classifier cannot tell the four rotations apart: cross-entropy ln 4.
+/// let params = Params::from_pairs(params.iter().map(|(n, t)| {
+///     (n.to_string(), if n.starts_with("head.") { Tensor::zeros(t.shape()) } else { t.clone() })
+/// }));
+/// let tape = Tape::new();
+/// let step = Step { batch: &batch, augment: &Augment::none(), seed: 0 };
+/// let loss = method.objective(&encoder, &params.on(&tape), &step, &mut Context::eval(state)).loss;
+/// assert!((loss.item() - 4f64.ln()).abs() < 1e-12);
+/// ```
 pub struct Rotation<T: Float> {
     /// `features -> 4`.
     pub classifier: Sequential<T>,
@@ -44,6 +83,24 @@ pub struct Rotation<T: Float> {
 
 impl<T: Float> Rotation<T> {
     /// A linear head on `features` encoder features.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::{initial, Rotation};
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # use metagrad_nn::layers::{Flatten, Linear};
+    /// # use metagrad_nn::Sequential;
+    /// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+    /// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+    /// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+    /// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+    ///
+    /// let (params, _) = initial(&encoder, &Rotation::new(3), 0);
+    /// // One logit per rotation: 0, 90, 180 and 270 degrees.
+    /// assert_eq!(params.get("head.classifier.0.weight").unwrap().shape(), &[3, 4]);
+    /// ```
     pub fn new(features: usize) -> Self {
         Rotation { classifier: Sequential::default().push(Linear::new(features, 4)) }
     }

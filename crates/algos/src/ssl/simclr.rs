@@ -20,6 +20,20 @@ use metagrad_nn::{Context, Module, ParamVars, Sequential};
 ///
 /// # Panics
 /// If the shapes differ.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::nt_xent;
+/// use metagrad_autodiff::{Tape, Tensor};
+///
+/// let tape = Tape::new();
+/// let z = tape.constant(Tensor::from_vec(&[2, 2], vec![1.0f64, 0.0, 0.0, 1.0]));
+/// // Each row's positive has similarity 1/tau = 1 and its two negatives 0:
+/// // l = -log(e / (e + 2)) = ln(1 + 2/e), for every row.
+/// let expected = (1.0 + 2.0 / std::f64::consts::E).ln();
+/// assert!((nt_xent(z, z, 1.0).item() - expected).abs() < 1e-6); // 1e-8 in the normalisation
+/// ```
 pub fn nt_xent<'t, T: Float>(z1: Var<'t, T>, z2: Var<'t, T>, temperature: f64) -> Var<'t, T> {
     assert_eq!(z1.shape(), z2.shape(), "nt_xent: views of shapes {:?} and {:?}", z1.shape(), z2.shape());
     let n = z1.shape()[0];
@@ -38,6 +52,16 @@ pub fn nt_xent<'t, T: Float>(z1: Var<'t, T>, z2: Var<'t, T>, temperature: f64) -
 }
 
 /// SimCLR with an MLP projection head.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{Method, SimClr};
+///
+/// let method = SimClr::<f64>::new(8, 16, 4, 0.5);
+/// assert_eq!((method.name(), method.temperature), ("simclr", 0.5));
+/// assert_eq!(method.heads().len(), 1);
+/// ```
 pub struct SimClr<T: Float> {
     /// `Linear -> batch-norm -> ReLU -> Linear`, from the encoder's features.
     pub projector: Sequential<T>,
@@ -47,6 +71,23 @@ pub struct SimClr<T: Float> {
 
 impl<T: Float> SimClr<T> {
     /// A projector `features -> hidden -> projection` and temperature `tau`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::{initial, SimClr};
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # use metagrad_nn::layers::{Flatten, Linear};
+    /// # use metagrad_nn::Sequential;
+    /// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+    /// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+    /// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+    /// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+    ///
+    /// let (params, _) = initial(&encoder, &SimClr::new(3, 6, 4, 0.5), 0);
+    /// assert_eq!(params.get("head.projector.3.weight").unwrap().shape(), &[6, 4]);
+    /// ```
     pub fn new(features: usize, hidden: usize, projection: usize, temperature: f64) -> Self {
         SimClr { projector: mlp_head(features, hidden, projection), temperature }
     }

@@ -9,6 +9,25 @@ use metagrad_nn::loss::{cross_entropy, Reduction, Targets};
 use metagrad_nn::{Context, Module, ParamVars, Sequential};
 
 /// Cross-entropy training of the encoder with a linear head.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{pretrain, Augment, Config, Supervised};
+/// # use metagrad_algos::Labelled;
+/// # use metagrad_autodiff::Tensor;
+/// # use metagrad_nn::layers::{Flatten, Linear};
+/// # use metagrad_nn::Sequential;
+/// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+/// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+/// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+/// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+///
+/// let config = Config { steps: 15, batch_size: 2, learning_rate: 0.05, ..Config::default() };
+/// let run = pretrain(&encoder, &mut Supervised::new(3, 2), &batch, &Augment::none(), &config, |_| {}).unwrap();
+/// // Two labelled images are quickly told apart.
+/// assert!(run.losses[14] < run.losses[0] / 2.0);
+/// ```
 pub struct Supervised<T: Float> {
     /// `features -> classes`.
     pub classifier: Sequential<T>,
@@ -16,6 +35,23 @@ pub struct Supervised<T: Float> {
 
 impl<T: Float> Supervised<T> {
     /// A linear head from `features` to `classes`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::ssl::{initial, Supervised};
+    /// # use metagrad_algos::Labelled;
+    /// # use metagrad_autodiff::Tensor;
+    /// # use metagrad_nn::layers::{Flatten, Linear};
+    /// # use metagrad_nn::Sequential;
+    /// # // A tiny encoder (1x2x2 images flattened, then 3 features) and two images, labels 1 and 0.
+    /// # let encoder = Sequential::<f64>::default().push(Flatten).push(Linear::new(4, 3));
+    /// # let pixels = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5, 1.0];
+    /// # let batch = Labelled::new(Tensor::from_vec(&[2, 1, 2, 2], pixels), vec![1, 0]);
+    ///
+    /// let (params, _) = initial(&encoder, &Supervised::new(3, 10), 0);
+    /// assert_eq!(params.get("head.classifier.0.weight").unwrap().shape(), &[3, 10]);
+    /// ```
     pub fn new(features: usize, classes: usize) -> Self {
         Supervised { classifier: Sequential::default().push(Linear::new(features, classes)) }
     }

@@ -36,6 +36,22 @@ use metagrad_autodiff::{Float, Var};
 use metagrad_nn::{Context, Module, ParamVars};
 
 /// How triplets are chosen from a batch.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{triplet_loss, Distance, Mining};
+/// use metagrad_autodiff::{Tape, Tensor};
+///
+/// let tape = Tape::new();
+/// // Points 0, 1 (group 0) and 3, 4 (group 1) on a line; squared distances, margin 10.
+/// let z = tape.constant(Tensor::from_vec(&[4, 1], vec![0.0f64, 1.0, 3.0, 4.0]));
+/// let loss = |mining| triplet_loss(z, &[0, 0, 1, 1], 10.0, mining, Distance::Squared).item();
+/// // Batch-hard keeps each anchor's nearest negative: gaps 2, 7, 7, 2. All triplets add the
+/// // easier far negatives, two of them already past the margin.
+/// assert_eq!(loss(Mining::BatchHard), 4.5);
+/// assert_eq!(loss(Mining::All), 2.75);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mining {
     /// Farthest positive and nearest negative per anchor.
@@ -51,6 +67,21 @@ pub enum Mining {
 ///
 /// # Panics
 /// If `groups` does not have one entry per row.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{triplet_loss, Distance, Mining};
+/// use metagrad_autodiff::{Tape, Tensor};
+///
+/// let tape = Tape::new();
+/// let z = tape.constant(Tensor::from_vec(&[3, 1], vec![0.0f64, 1.0, 3.0]));
+/// let loss = |groups: &[usize]| triplet_loss(z, groups, 4.0, Mining::All, Distance::Squared).item();
+/// // Anchor 0: 1 - 9 + 4 < 0, no loss; anchor 1: 1 - 4 + 4 = 1; anchor 2 has no positive.
+/// assert_eq!(loss(&[0, 0, 1]), 0.5);
+/// // One group: no negatives, no triplet, loss 0.
+/// assert_eq!(loss(&[0, 0, 0]), 0.0);
+/// ```
 pub fn triplet_loss<'t, T: Float>(
     z: Var<'t, T>,
     groups: &[usize],
@@ -108,6 +139,17 @@ pub fn triplet_loss<'t, T: Float>(
 }
 
 /// An encoder trained with [`triplet_loss`] on two views of every image.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::ssl::{Distance, Method, Mining, TripletNet};
+///
+/// let net = TripletNet::default();
+/// assert_eq!((net.margin, net.mining, net.distance), (0.5, Mining::SemiHard, Distance::Euclidean));
+/// // The loss acts on the encoder's features directly.
+/// assert!(Method::<f64>::heads(&net).is_empty());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TripletNet {
     /// Which rows are positives.
