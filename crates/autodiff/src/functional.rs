@@ -11,6 +11,21 @@ impl<T: Float> Tape<T> {
     ///
     /// # Panics
     /// If `y` is not scalar, or a direction's shape differs from its input's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.var(Tensor::scalar(1.0));
+    /// let b = tape.var(Tensor::scalar(2.0));
+    /// let y = a * a * b;
+    /// // The joint Hessian of a^2 b is [[2b, 2a], [2a, 0]] = [[4, 2], [2, 0]] at (1, 2),
+    /// // so H (1, 1) = (6, 2).
+    /// let hv = tape.hvp(y, &[a, b], &[Tensor::scalar(1.0), Tensor::scalar(1.0)]);
+    /// assert_eq!((hv[0].item(), hv[1].item()), (6.0, 2.0));
+    /// ```
     pub fn hvp(&self, y: Var<'_, T>, xs: &[Var<'_, T>], vs: &[Tensor<T>]) -> Vec<Tensor<T>> {
         assert_eq!(xs.len(), vs.len(), "hvp: {} inputs but {} directions", xs.len(), vs.len());
         for (k, (x, v)) in xs.iter().zip(vs).enumerate() {
@@ -34,6 +49,18 @@ impl<T: Float> Tape<T> {
 }
 
 /// The Jacobian of `f` at `x`: shape `f(x).shape ++ x.shape`, one VJP per output element.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{jacobian, Tensor};
+///
+/// // f(x)_i = x_i * sum(x), so df_i/dx_j = [i == j] sum(x) + x_i.
+/// let x = Tensor::from_vec(&[2], vec![1.0f64, 3.0]);
+/// let j = jacobian(|v| v * v.sum(), &x);
+/// assert_eq!(j.shape(), &[2, 2]); // output shape, then input shape
+/// assert_eq!(j.to_vec(), vec![5.0, 1.0, 3.0, 7.0]);
+/// ```
 pub fn jacobian<T: Float, F>(f: F, x: &Tensor<T>) -> Tensor<T>
 where
     F: for<'t> Fn(Var<'t, T>) -> Var<'t, T>,
@@ -46,6 +73,18 @@ where
 
 /// The Hessian of the scalar function `f` at `x`: shape `x.shape ++ x.shape`. Meant for small
 /// inputs (one backward pass per element of `x`).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{hessian, Tensor};
+///
+/// // f(x) = sum(x^2) sum(x): H_ij = 2 [i == j] sum(x) + 2 x_i + 2 x_j.
+/// let x = Tensor::from_vec(&[2], vec![1.0f64, 2.0]);
+/// let h = hessian(|v| (v * v).sum() * v.sum(), &x);
+/// assert_eq!(h.shape(), &[2, 2]);
+/// assert_eq!(h.to_vec(), vec![10.0, 6.0, 6.0, 14.0]);
+/// ```
 pub fn hessian<T: Float, F>(f: F, x: &Tensor<T>) -> Tensor<T>
 where
     F: for<'t> Fn(Var<'t, T>) -> Var<'t, T>,

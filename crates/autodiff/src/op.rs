@@ -3,6 +3,20 @@
 use crate::{Float, Tensor, Var};
 
 /// The gradients an op's VJP returns, one per input (`None` for an input that needs none).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Grads, Tape, Tensor};
+///
+/// // What a VJP of two inputs returns when only the first needs a gradient
+/// // (see `Op` for a whole custom op).
+/// let tape = Tape::<f64>::new();
+/// let g = tape.scalar(1.0);
+/// let grads: Grads<'_, f64> = vec![Some(g * 2.0), None];
+/// assert_eq!(grads[0].unwrap().item(), 2.0);
+/// assert!(grads[1].is_none());
+/// ```
 pub type Grads<'t, T> = Vec<Option<Var<'t, T>>>;
 
 /// A primitive operation: how to compute its output, and how to pull a cotangent back.

@@ -25,6 +25,23 @@ pub(crate) struct Node<T: Float> {
 }
 
 /// Where and why anomaly mode first saw a NaN or an infinity.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+///
+/// let tape = Tape::<f64>::new();
+/// tape.set_detect_anomaly(true);
+/// let x = tape.var(Tensor::from_vec(&[2], vec![1.0, 0.0])); // node 0
+/// let zero = tape.scalar(0.0); // node 1
+/// let _ = x / zero; // node 2: [1 / 0, 0 / 0] = [inf, NaN]
+/// let anomaly = tape.first_anomaly().unwrap();
+/// assert_eq!(anomaly.op, "div");
+/// assert_eq!(anomaly.input_shapes, vec![vec![2], vec![]]);
+/// assert_eq!((anomaly.node, anomaly.in_backward_of), (2, None));
+/// assert!(anomaly.to_string().starts_with("op `div` (node 2) produced NaN or infinity"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Anomaly {
     /// The op whose output held the non-finite value.
@@ -57,6 +74,18 @@ impl fmt::Display for Anomaly {
 /// One tape per computation: create it, lift parameters onto it with [`Tape::var`], compute,
 /// take gradients, drop it. Tapes are cheap, and a tape per task is what lets tasks run in
 /// parallel without locks.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+///
+/// let tape = Tape::<f64>::new();
+/// let w = tape.var(Tensor::scalar(3.0));
+/// let loss = w * w - w; // w^2 - w
+/// assert_eq!(loss.item(), 6.0);
+/// assert_eq!(tape.grad(loss, &[w])[0].item(), 5.0); // 2 w - 1
+/// ```
 pub struct Tape<T: Float> {
     id: usize,
     nodes: RefCell<Vec<Node<T>>>,
@@ -74,6 +103,17 @@ impl<T: Float> Default for Tape<T> {
 
 impl<T: Float> Tape<T> {
     /// An empty tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tape;
+    ///
+    /// let tape = Tape::<f32>::new();
+    /// assert!(tape.is_empty());
+    /// assert!(tape.is_recording());
+    /// assert!(tape.first_anomaly().is_none());
+    /// ```
     pub fn new() -> Self {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
@@ -88,48 +128,161 @@ impl<T: Float> Tape<T> {
 
     /// A leaf that takes gradients (a parameter or an input to differentiate with respect to).
     /// The tensor's storage is shared, not copied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let t = Tensor::from_vec(&[2], vec![1.0, 2.0]);
+    /// let x = tape.var(t.clone());
+    /// assert!(x.requires_grad());
+    /// assert_eq!(x.value().array().as_ptr(), t.array().as_ptr()); // shared, not copied
+    /// assert_eq!(tape.grad(x.sum(), &[x])[0].to_vec(), vec![1.0, 1.0]);
+    /// ```
     pub fn var(&self, value: Tensor<T>) -> Var<'_, T> {
         self.push_node(value, None, Ids::NONE, true)
     }
 
     /// A constant: a leaf that never takes a gradient.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let c = tape.constant(Tensor::from_vec(&[2], vec![1.0, 2.0]));
+    /// let x = tape.var(Tensor::from_vec(&[2], vec![3.0, 4.0]));
+    /// assert!(!c.requires_grad());
+    /// assert_eq!(tape.grad((x * c).sum(), &[x])[0].to_vec(), vec![1.0, 2.0]); // d/dx sum(x c) = c
+    /// ```
     pub fn constant(&self, value: Tensor<T>) -> Var<'_, T> {
         self.push_node(value, None, Ids::NONE, false)
     }
 
     /// A scalar constant.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tape;
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let s = tape.scalar(2.0);
+    /// assert_eq!((s.shape(), s.item(), s.requires_grad()), (vec![], 2.0, false));
+    /// ```
     pub fn scalar(&self, value: T) -> Var<'_, T> {
         self.constant(Tensor::scalar(value))
     }
 
     /// Number of nodes on the tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::scalar(1.0));
+    /// let y = x.exp();
+    /// assert_eq!(tape.len(), 2); // one leaf, one op
+    /// tape.grad(y, &[x]); // the fast path leaves nothing behind
+    /// assert_eq!(tape.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.nodes.borrow().len()
     }
 
     /// True when nothing has been recorded yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tape;
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// assert!(tape.is_empty());
+    /// tape.scalar(1.0); // a constant is a node too
+    /// assert!(!tape.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Runs `f` without recording: every op inside yields a constant.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::scalar(2.0));
+    /// let y = tape.no_grad(|| x * x);
+    /// assert_eq!(y.item(), 4.0);
+    /// assert!(!y.requires_grad()); // a constant: no gradient flows back through it
+    /// assert!((x * x).requires_grad()); // recording resumes after the closure
+    /// ```
     pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
         let _restore = RestoreRecording::set(self, false);
         f()
     }
 
     /// True while ops are being recorded (false inside [`Tape::no_grad`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::Tape;
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// assert!(tape.is_recording());
+    /// assert!(!tape.no_grad(|| tape.is_recording()));
+    /// assert!(tape.is_recording());
+    /// ```
     pub fn is_recording(&self) -> bool {
         self.recording.get()
     }
 
     /// Turns anomaly detection on or off. While on, every op's output is checked for NaN and
     /// infinity, and the first offender is kept for [`Tape::first_anomaly`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::scalar(-1.0));
+    /// assert!(x.sqrt().item().is_nan()); // off: nothing is kept
+    /// assert!(tape.first_anomaly().is_none());
+    /// tape.set_detect_anomaly(true);
+    /// x.sqrt();
+    /// assert_eq!(tape.first_anomaly().unwrap().op, "sqrt");
+    /// ```
     pub fn set_detect_anomaly(&self, on: bool) {
         self.detect_anomaly.set(on);
     }
 
     /// The first op that produced a NaN or an infinity while anomaly detection was on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// tape.set_detect_anomaly(true);
+    /// let x = tape.var(Tensor::scalar(0.0));
+    /// let y = x.sqrt(); // sqrt 0 = 0: fine
+    /// assert!(tape.first_anomaly().is_none());
+    /// // d sqrt(x) / dx = 1 / (2 sqrt x): the VJP divides by zero.
+    /// assert_eq!(tape.grad(y, &[x])[0].item(), f64::INFINITY);
+    /// let anomaly = tape.first_anomaly().unwrap();
+    /// assert_eq!((anomaly.op, anomaly.in_backward_of), ("div", Some("sqrt")));
+    /// ```
     pub fn first_anomaly(&self) -> Option<Anomaly> {
         self.first_anomaly.borrow().clone()
     }
@@ -138,6 +291,30 @@ impl<T: Float> Tape<T> {
     ///
     /// # Panics
     /// If an input belongs to another tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Float, Grads, Op, Tape, Tensor, Var};
+    ///
+    /// /// `2 x`, whose VJP is `2 g`.
+    /// struct Double;
+    /// impl<T: Float> Op<T> for Double {
+    ///     fn name(&self) -> &'static str { "double" }
+    ///     fn forward(&self, x: &[&Tensor<T>]) -> Tensor<T> { x[0].map(|v| v + v) }
+    ///     fn vjp<'t>(&self, _: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
+    ///         vec![Some(g + g)]
+    ///     }
+    /// }
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2], vec![1.0, -3.0]));
+    /// let y = tape.apply(Double, &[x]);
+    /// assert_eq!(y.value().to_vec(), vec![2.0, -6.0]);
+    /// assert_eq!(tape.grad(y.sum(), &[x])[0].to_vec(), vec![2.0, 2.0]);
+    /// // Under no_grad the output is a constant.
+    /// assert!(!tape.no_grad(|| tape.apply(Double, &[x])).requires_grad());
+    /// ```
     pub fn apply<'t>(&'t self, op: impl Op<T>, inputs: &[Var<'t, T>]) -> Var<'t, T> {
         for input in inputs {
             self.check_owns(*input, op.name());
@@ -205,6 +382,22 @@ impl<T: Float> Tape<T> {
     ///
     /// # Panics
     /// If `y` does not hold exactly one element, or a Var is from another tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[3], vec![1.0, 2.0, 3.0]));
+    /// let w = tape.var(Tensor::scalar(2.0));
+    /// let y = (x * w).sum(); // w (x0 + x1 + x2)
+    /// let nodes = tape.len();
+    /// let g = tape.grad(y, &[x, w]);
+    /// assert_eq!(g[0].to_vec(), vec![2.0, 2.0, 2.0]); // dy/dx = w
+    /// assert_eq!(g[1].item(), 6.0); // dy/dw = sum x
+    /// assert_eq!(tape.len(), nodes); // nothing recorded
+    /// ```
     pub fn grad(&self, y: Var<'_, T>, xs: &[Var<'_, T>]) -> Vec<Tensor<T>> {
         self.assert_scalar(y, "grad");
         self.vjp(y, xs, &Tensor::ones(&y.shape()))
@@ -215,6 +408,20 @@ impl<T: Float> Tape<T> {
     ///
     /// # Panics
     /// If `y` does not hold exactly one element, or a Var is from another tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::scalar(3.0));
+    /// let y = x * x * x;
+    /// let dy = tape.grad_graph(y, &[x])[0]; // 3 x^2 = 27, a Var on the tape
+    /// assert_eq!(dy.item(), 27.0);
+    /// assert!(dy.requires_grad());
+    /// assert_eq!(tape.grad(dy, &[x])[0].item(), 18.0); // 6 x
+    /// ```
     pub fn grad_graph<'t>(&'t self, y: Var<'t, T>, xs: &[Var<'t, T>]) -> Vec<Var<'t, T>> {
         self.assert_scalar(y, "grad_graph");
         let seed = self.constant(Tensor::ones(&y.shape()));
@@ -226,6 +433,18 @@ impl<T: Float> Tape<T> {
     ///
     /// # Panics
     /// If `cotangent` does not have `y`'s shape, or a Var is from another tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2], vec![1.0, 2.0]));
+    /// let y = x * x; // not one element, so `grad` would refuse it
+    /// let g = tape.vjp(y, &[x], &Tensor::from_vec(&[2], vec![1.0, 10.0]));
+    /// assert_eq!(g[0].to_vec(), vec![2.0, 40.0]); // cotangent times 2 x, elementwise
+    /// ```
     pub fn vjp(&self, y: Var<'_, T>, xs: &[Var<'_, T>], cotangent: &Tensor<T>) -> Vec<Tensor<T>> {
         let scratch_start = self.len();
         let grads = {
@@ -245,6 +464,20 @@ impl<T: Float> Tape<T> {
     /// # Panics
     /// If the cotangent's shape differs from `y`'s, an input does not require grad, or a Var is
     /// from another tape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2], vec![1.0, 2.0]));
+    /// let v = tape.var(Tensor::from_vec(&[2], vec![3.0, 4.0]));
+    /// let g = tape.vjp_graph(x * x, &[x], v)[0]; // v * 2 x
+    /// assert_eq!(g.value().to_vec(), vec![6.0, 16.0]);
+    /// // Differentiable in the cotangent too: d/dv sum(v * 2 x) = 2 x.
+    /// assert_eq!(tape.grad(g.sum(), &[v])[0].to_vec(), vec![2.0, 4.0]);
+    /// ```
     pub fn vjp_graph<'t>(&'t self, y: Var<'t, T>, xs: &[Var<'t, T>], cotangent: Var<'t, T>) -> Vec<Var<'t, T>> {
         let _restore = RestoreRecording::set(self, true);
         self.backward(y, xs, cotangent)

@@ -4,6 +4,33 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// What went wrong while reading a dataset, always with the file or folder it concerns.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::{mnist, omniglot, DataError};
+/// use std::error::Error;
+/// use std::path::Path;
+///
+/// let dir = tempfile::tempdir()?;
+/// // A folder without the MNIST files: a layout error naming the folder.
+/// match mnist::load_split(dir.path(), "train") {
+///     Err(DataError::Layout { path, problem }) => {
+///         assert_eq!(path, dir.path());
+///         assert_eq!(problem, "neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz is here");
+///     }
+///     other => panic!("expected a layout error, got {other:?}"),
+/// }
+/// // A file that cannot be opened: the operating system's error is the source.
+/// let err = omniglot::decode_png(&dir.path().join("absent.png")).unwrap_err();
+/// assert!(matches!(err, DataError::Io { .. }));
+/// assert_eq!(err.source().unwrap().downcast_ref::<std::io::Error>().unwrap().kind(), std::io::ErrorKind::NotFound);
+/// // Bytes that are not a PNG: a format error, displayed as "path: problem".
+/// let err = omniglot::decode_png_bytes(&b"not a png"[..], Path::new("x.png")).unwrap_err();
+/// assert!(matches!(err, DataError::Format { .. }) && err.source().is_none());
+/// assert!(err.to_string().starts_with("x.png: PNG"), "{err}");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub enum DataError {
     /// The file or folder could not be read.
@@ -63,4 +90,18 @@ impl std::error::Error for DataError {
 }
 
 /// Results of reading datasets.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::omniglot::decode_png;
+/// use std::path::Path;
+///
+/// // `?` carries a DataError up from any loader.
+/// fn width(path: &Path) -> metagrad_data::Result<usize> {
+///     Ok(decode_png(path)?.ncols())
+/// }
+/// let err = width(Path::new("/nonexistent/0101_01.png")).unwrap_err();
+/// assert!(err.to_string().starts_with("/nonexistent/0101_01.png: "), "{err}");
+/// ```
 pub type Result<T> = std::result::Result<T, DataError>;

@@ -18,6 +18,18 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Side of the resized images.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_data::omniglot::{resize_ink, SIDE};
+/// use ndarray::Array2;
+///
+/// // A blank 105 x 105 drawing (white is 255) becomes SIDE x SIDE pixels without ink.
+/// let out = resize_ink(&Array2::from_elem((105, 105), 255u8));
+/// assert_eq!((SIDE, out.len()), (28, 28 * 28));
+/// assert!(out.iter().all(|&v| v == 0));
+/// ```
 pub const SIDE: usize = 28;
 const CACHE_MAGIC: &[u8; 8] = b"MGOMNI01";
 

@@ -6,6 +6,22 @@ use std::ops::{Add, AddAssign, Mul, MulAssign};
 /// A floating-point type the kernels are specialised for: `f32` and `f64`.
 ///
 /// Sealed: the kernels hold a hand-written microkernel for each type.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{gemm, Element, MatRef};
+///
+/// // Code generic over both precisions: the dot product as a 1xn by nx1 product.
+/// fn dot<T: Element>(x: &[T], y: &[T]) -> T {
+///     let mut c = [T::ZERO];
+///     gemm(MatRef::row_major(x, 1, x.len()), MatRef::row_major(y, y.len(), 1), &mut c);
+///     c[0]
+/// }
+/// assert_eq!(dot(&[1.0f32, 2.0], &[3.0, 4.0]), 11.0);
+/// assert_eq!(dot(&[1.0f64, 2.0, 3.0], &[1.0; 3]), 6.0);
+/// assert_eq!((f64::ZERO, f64::ONE), (0.0, 1.0));
+/// ```
 pub trait Element:
     Copy
     + Send
@@ -30,6 +46,24 @@ pub(crate) mod sealed {
     use super::*;
 
     /// Per-type kernel tables, kept out of the public API.
+    ///
+    /// # Examples
+    ///
+    /// A type outside this crate cannot implement [`Element`], even with every arithmetic
+    /// bound met, because it cannot name this trait:
+    ///
+    /// ```compile_fail
+    /// use metagrad_kernels::Element;
+    /// use std::ops::{Add, AddAssign, Mul, MulAssign};
+    ///
+    /// #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+    /// struct Fixed(f32);
+    /// impl Add for Fixed { type Output = Fixed; fn add(self, o: Fixed) -> Fixed { Fixed(self.0 + o.0) } }
+    /// impl Mul for Fixed { type Output = Fixed; fn mul(self, o: Fixed) -> Fixed { Fixed(self.0 * o.0) } }
+    /// impl AddAssign for Fixed { fn add_assign(&mut self, o: Fixed) { self.0 += o.0 } }
+    /// impl MulAssign for Fixed { fn mul_assign(&mut self, o: Fixed) { self.0 *= o.0 } }
+    /// impl Element for Fixed { const ZERO: Fixed = Fixed(0.0); const ONE: Fixed = Fixed(1.0); }
+    /// ```
     pub trait Sealed: Sized {
         /// The GEMM microkernel for an instruction set.
         fn microkernel(isa: Isa) -> Microkernel<Self>;

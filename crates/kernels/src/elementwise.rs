@@ -15,6 +15,30 @@ use crate::{Element, Isa};
 const BLOCK: usize = 1 << 14;
 
 /// An elementwise function for [`unary`].
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{unary, Unary};
+///
+/// // In f64 every op is the standard library's function (or its definition).
+/// let x = [-1.5, 0.5, 2.0];
+/// let reference: [(Unary, fn(f64) -> f64); 5] = [
+///     (Unary::Exp, f64::exp),
+///     (Unary::Ln, f64::ln),
+///     (Unary::Tanh, f64::tanh),
+///     (Unary::Sigmoid, |v| 1.0 / (1.0 + (-v).exp())),
+///     (Unary::Relu, |v| v.max(0.0)),
+/// ];
+/// for (op, f) in reference {
+///     let mut out = [0.0; 3];
+///     unary(op, &x, &mut out);
+///     for (o, v) in out.iter().zip(x) {
+///         // ln(-1.5) is NaN on both sides.
+///         assert!((o - f(v)).abs() < 1e-15 || (o.is_nan() && f(v).is_nan()), "{op:?} at {v}");
+///     }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unary {
     /// `e^x`.
@@ -33,6 +57,21 @@ pub enum Unary {
 ///
 /// # Panics
 /// If the slices differ in length.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{unary, Unary};
+///
+/// let x = [-2.0, 0.0, 3.0];
+/// let mut out = [0.0; 3];
+/// unary(Unary::Relu, &x, &mut out);
+/// assert_eq!(out, [0.0, 0.0, 3.0]);
+/// // f32 uses fast approximations, a few ulp from the exact value: e^1 = 2.71828...
+/// let mut e = [0.0f32];
+/// unary(Unary::Exp, &[1.0f32], &mut e);
+/// assert!((e[0] - std::f32::consts::E).abs() <= 4.0 * f32::EPSILON * std::f32::consts::E);
+/// ```
 pub fn unary<T: Element>(op: Unary, x: &[T], out: &mut [T]) {
     assert_eq!(x.len(), out.len(), "unary {op:?}: input has {} elements, output {}", x.len(), out.len());
     let isa = Isa::detected();
@@ -48,11 +87,33 @@ pub fn unary<T: Element>(op: Unary, x: &[T], out: &mut [T]) {
 
 /// The sum of `x`, in a fixed order: blocks of `BLOCK` elements, each summed with eight
 /// interleaved accumulators, then the block sums in order.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::sum;
+///
+/// // 1 + 2 + ... + 100 = 100 * 101 / 2.
+/// let x: Vec<f64> = (1..=100).map(f64::from).collect();
+/// assert_eq!(sum(&x), 5050.0);
+/// assert_eq!(sum::<f32>(&[]), 0.0);
+/// ```
 pub fn sum<T: Element>(x: &[T]) -> T {
     reduce(x, T::ZERO, |a, b| a + b)
 }
 
 /// The largest element of `x` (NaN if any element is NaN), or `None` for an empty slice.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::max;
+///
+/// assert_eq!(max(&[3.0, -1.0, 7.5, 2.0]), Some(7.5));
+/// assert_eq!(max::<f64>(&[]), None);
+/// // A NaN anywhere wins, unlike f64::max, which skips it.
+/// assert!(max(&[1.0, f64::NAN, 3.0]).unwrap().is_nan());
+/// ```
 pub fn max<T: Element>(x: &[T]) -> Option<T> {
     let first = *x.first()?;
     // `v != v` holds only for NaN; NaN wins, then the larger value.

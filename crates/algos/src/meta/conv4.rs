@@ -24,6 +24,20 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 /// Channels of every block, and the number of features of [`encoder`] on 28x28 inputs.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::conv4::{encoder, FEATURES};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// // Parts 0, 4, 8 and 12 are the four convolutions: 1 -> FEATURES channels, then
+/// // FEATURES -> FEATURES, all 3x3.
+/// let params = encoder::<f64>().init(&mut StdRng::seed_from_u64(0));
+/// assert_eq!(params.get("0.weight").unwrap().shape(), &[FEATURES, 1, 3, 3]);
+/// assert_eq!(params.get("12.weight").unwrap().shape(), &[FEATURES, FEATURES, 3, 3]);
+/// ```
 pub const FEATURES: usize = 64;
 
 /// One block: `3x3 conv -> batch-norm -> ReLU`, then 2x2 max-pooling if `pool`.
@@ -131,6 +145,21 @@ pub fn classifier<T: Float>(ways: usize) -> Sequential<T> {
 }
 
 /// The prefix of [`classifier`]'s head parameters (for ANIL).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::conv4::{classifier, encoder, HEAD_PREFIX};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let body = encoder::<f64>().init(&mut StdRng::seed_from_u64(0));
+/// let whole = classifier::<f64>(5).init(&mut StdRng::seed_from_u64(0));
+/// // Nothing of the encoder is under the prefix; the classifier adds exactly its head.
+/// assert!(body.names().all(|n| !n.starts_with(HEAD_PREFIX)));
+/// assert_eq!(whole.names().filter(|n| n.starts_with(HEAD_PREFIX)).count(), 2);
+/// assert_eq!(whole.len(), body.len() + 2);
+/// ```
 pub const HEAD_PREFIX: &str = "17.";
 
 /// A labelled image batch as a classification [`Batch`].

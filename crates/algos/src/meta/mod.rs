@@ -244,6 +244,25 @@ pub trait MetaMethod<T: Float>: Sync {
 
 /// The prefix of method-specific meta-parameters: anything named `"{EXTRA_PREFIX}…"` is not
 /// part of the model.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::{meta_sgd::meta_sgd, model_params, MetaMethod, EXTRA_PREFIX};
+/// use metagrad_autodiff::Tensor;
+/// use metagrad_nn::Params;
+///
+/// // Meta-SGD learns a rate per model parameter, named under the prefix.
+/// let model = Params::from_pairs([("0.weight".to_string(), Tensor::<f64>::zeros(&[3, 2]))]);
+/// let rates = MetaMethod::<f64>::init_extra(&meta_sgd(1, 0.1, false), &model);
+/// assert_eq!(rates.names().collect::<Vec<_>>(), vec![format!("{EXTRA_PREFIX}lr.0.weight")]);
+/// // Everything under the prefix is left out of the model's part.
+/// let mut all = model.clone();
+/// for (name, rate) in rates.iter() {
+///     all.insert(name, rate.clone());
+/// }
+/// assert_eq!(model_params(&all).names().collect::<Vec<_>>(), vec!["0.weight"]);
+/// ```
 pub const EXTRA_PREFIX: &str = "meta.";
 
 /// The model's part of the meta-parameters.

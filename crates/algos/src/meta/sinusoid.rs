@@ -36,6 +36,20 @@ pub fn network<T: Float>(hidden: usize) -> Sequential<T> {
 }
 
 /// The prefix of [`network`]'s head parameters (for ANIL).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_algos::meta::sinusoid::{network, HEAD_PREFIX};
+/// use metagrad_nn::Module;
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// // Linear, ReLU, Linear, ReLU, Linear: the head is part 4, its last two parameters.
+/// let params = network::<f64>(8).init(&mut StdRng::seed_from_u64(0));
+/// let head: Vec<&str> = params.names().filter(|n| n.starts_with(HEAD_PREFIX)).collect();
+/// assert_eq!(head, vec!["4.weight", "4.bias"]);
+/// assert_eq!(params.names().skip(params.len() - 2).collect::<Vec<_>>(), head);
+/// ```
 pub const HEAD_PREFIX: &str = "4.";
 
 /// [`network`] without its last layer: the feature extractor for a closed-form head (R2D2).

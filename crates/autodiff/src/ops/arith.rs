@@ -155,21 +155,69 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// `self + c` for a scalar `c`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2], vec![1.0, 2.0]));
+    /// let y = x.add_scalar(0.5);
+    /// assert_eq!(y.value().to_vec(), vec![1.5, 2.5]);
+    /// assert_eq!(tape.grad(y.sum(), &[x])[0].to_vec(), vec![1.0, 1.0]); // a shift has slope 1
+    /// ```
     pub fn add_scalar(self, c: T) -> Self {
         self.tape.apply(AddScalar(c), &[self])
     }
 
     /// `self * c` for a scalar `c`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2], vec![1.0, -2.0]));
+    /// let y = x.mul_scalar(3.0);
+    /// assert_eq!(y.value().to_vec(), vec![3.0, -6.0]);
+    /// assert_eq!(tape.grad(y.sum(), &[x])[0].to_vec(), vec![3.0, 3.0]);
+    /// ```
     pub fn mul_scalar(self, c: T) -> Self {
         self.tape.apply(MulScalar(c), &[self])
     }
 
     /// `self * self`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2], vec![-3.0, 2.0]));
+    /// let y = x.square();
+    /// assert_eq!(y.value().to_vec(), vec![9.0, 4.0]);
+    /// assert_eq!(tape.grad(y.sum(), &[x])[0].to_vec(), vec![-6.0, 4.0]); // 2 x
+    /// ```
     pub fn square(self) -> Self {
         self * self
     }
 
     /// `1 / self`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2], vec![2.0, 4.0]));
+    /// let y = x.recip();
+    /// assert_eq!(y.value().to_vec(), vec![0.5, 0.25]);
+    /// assert_eq!(tape.grad(y.sum(), &[x])[0].to_vec(), vec![-0.25, -0.0625]); // -1 / x^2
+    /// ```
     pub fn recip(self) -> Self {
         self.powf(-T::one())
     }

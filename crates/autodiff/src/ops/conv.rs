@@ -42,7 +42,7 @@ impl<T: Float> Op<T> for Col2im {
     }
 }
 
-/// The elements in row-major order, borrowed when already laid out so.
+/// `[N, C, H, W] -> [C * kh * kw, N * out_h * out_w]`, image `i`'s columns at `i * out_h * out_w..`.
 struct Im2colWide(Window2d);
 impl<T: Float> Op<T> for Im2colWide {
     fn name(&self) -> &'static str {
@@ -76,6 +76,7 @@ impl<T: Float> Op<T> for Col2imWide {
     }
 }
 
+/// The elements in row-major order, borrowed when already laid out so.
 fn contiguous<T: Float>(t: &Tensor<T>) -> std::borrow::Cow<'_, [T]> {
     match t.array().as_slice() {
         Some(slice) => std::borrow::Cow::Borrowed(slice),
@@ -98,6 +99,28 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Every receptive field of an NCHW batch as a column: `[N, C*kh*kw, out_h*out_w]`. The
     /// adjoint of [`Var::col2im`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor, Window2d};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[1, 1, 3, 3], (0..9).map(f64::from).collect()));
+    /// let window = Window2d::new(1, (3, 3), (2, 2), (1, 1), (0, 0)); // 2x2 kernel, stride 1
+    /// let cols = x.im2col(window);
+    /// assert_eq!(cols.shape(), vec![1, 4, 4]);
+    /// // Row (ki, kj), column (oh, ow) holds x[oh + ki, ow + kj].
+    /// assert_eq!(cols.value().to_vec(), vec![
+    ///     0.0, 1.0, 3.0, 4.0,
+    ///     1.0, 2.0, 4.0, 5.0,
+    ///     3.0, 4.0, 6.0, 7.0,
+    ///     4.0, 5.0, 7.0, 8.0,
+    /// ]);
+    /// // The gradient (through col2im) counts the windows each pixel is in.
+    /// let g = tape.grad(cols.sum(), &[x])[0].to_vec();
+    /// assert_eq!(g, vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+    /// ```
     pub fn im2col(self, window: Window2d) -> Self {
         self.window_for("im2col", &window);
         self.tape.apply(Im2col(window), &[self])
@@ -106,6 +129,20 @@ impl<'t, T: Float> Var<'t, T> {
     /// The receptive fields of an NCHW batch as one wide column matrix
     /// `[C*kh*kw, N*out_h*out_w]`, image `i`'s columns at `i*out_h*out_w..`: a convolution of
     /// the batch is then one 2-D product. The adjoint of [`Var::col2im_wide`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor, Window2d};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2, 1, 3, 3], (0..18).map(f64::from).collect()));
+    /// let window = Window2d::new(1, (3, 3), (2, 2), (1, 1), (0, 0));
+    /// let wide = x.im2col_wide(window);
+    /// assert_eq!(wide.shape(), vec![4, 8]); // [C * 2 * 2, N * 2 * 2]
+    /// // Row 0 (tap (0, 0)): image 0's four windows, then image 1's, whose pixels are 9 more.
+    /// assert_eq!(wide.value().to_vec()[..8], [0.0, 1.0, 3.0, 4.0, 9.0, 10.0, 12.0, 13.0]);
+    /// ```
     pub fn im2col_wide(self, window: Window2d) -> Self {
         self.window_for("im2col_wide", &window);
         self.tape.apply(Im2colWide(window), &[self])
@@ -116,6 +153,21 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If the shape does not match the window.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor, Window2d};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let window = Window2d::new(1, (3, 3), (2, 2), (1, 1), (0, 0));
+    /// let cols = tape.var(Tensor::ones(&[4, 8])); // two images' worth of columns
+    /// let images = cols.col2im_wide(window);
+    /// assert_eq!(images.shape(), vec![2, 1, 3, 3]);
+    /// // Each pixel receives one 1 per window that covers it.
+    /// let per_image = [1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0];
+    /// assert_eq!(images.value().to_vec(), [per_image, per_image].concat());
+    /// ```
     pub fn col2im_wide(self, window: Window2d) -> Self {
         let shape = self.shape();
         let per = window.column_cols();
@@ -130,6 +182,20 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Adds columns `[N, C*kh*kw, out_h*out_w]` back into NCHW images. The adjoint of
     /// [`Var::im2col`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor, Window2d};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let window = Window2d::new(1, (3, 3), (2, 2), (1, 1), (0, 0));
+    /// let cols = tape.var(Tensor::ones(&[1, 4, 4])); // [N, 1 * 2 * 2, 2 * 2]
+    /// let image = cols.col2im(window);
+    /// assert_eq!(image.shape(), vec![1, 1, 3, 3]);
+    /// // Overlapping taps add: the centre pixel is in all four windows.
+    /// assert_eq!(image.value().to_vec(), vec![1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+    /// ```
     pub fn col2im(self, window: Window2d) -> Self {
         let shape = self.shape();
         let valid = shape.len() == 3 && shape[1] == window.column_rows() && shape[2] == window.column_cols();
@@ -147,6 +213,21 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If the input is not 4-D or its channels differ from the weight's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[1, 1, 3, 3], (0..9).map(f64::from).collect()));
+    /// let w = tape.var(Tensor::from_vec(&[1, 1, 2, 2], vec![1.0, 0.0, 0.0, 1.0]));
+    /// let y = x.conv2d(w, (1, 1), (0, 0), (1, 1));
+    /// assert_eq!(y.shape(), vec![1, 1, 2, 2]);
+    /// assert_eq!(y.value().to_vec(), vec![4.0, 6.0, 10.0, 12.0]); // x[i, j] + x[i + 1, j + 1]
+    /// // d sum(y) / d w[ki, kj] adds up the four pixels that tap sees.
+    /// assert_eq!(tape.grad(y.sum(), &[w])[0].to_vec(), vec![8.0, 12.0, 20.0, 24.0]);
+    /// ```
     pub fn conv2d(
         self,
         weight: Self,
@@ -179,6 +260,21 @@ impl<'t, T: Float> Var<'t, T> {
     /// 2-D max-pooling of an NCHW batch: each window's largest value. The arg-max positions
     /// are found on the values and the output is a `gather` at them, so gradients route to
     /// the winners (at ties, the first in row-major order) at every order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[1, 1, 2, 4], vec![1.0, 5.0, 2.0, 0.0, 3.0, 4.0, 8.0, 6.0]));
+    /// let y = x.max_pool2d((2, 2), (2, 2), (0, 0)); // two 2x2 windows side by side
+    /// assert_eq!(y.shape(), vec![1, 1, 1, 2]);
+    /// assert_eq!(y.value().to_vec(), vec![5.0, 8.0]);
+    /// // The gradient goes to the winners only.
+    /// let g = tape.grad(y.sum(), &[x])[0].to_vec();
+    /// assert_eq!(g, vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    /// ```
     pub fn max_pool2d(self, kernel: (usize, usize), stride: (usize, usize), padding: (usize, usize)) -> Self {
         let shape = self.shape();
         assert!(shape.len() == 4, "max_pool2d: input of shape {shape:?} is not [N, C, H, W]");

@@ -5,6 +5,19 @@ use crate::{Float, Grads, Op, Tensor, Var};
 use ndarray::{ArcArray, ArrayD, Dimension, IxDyn};
 
 /// Integer indices for [`Var::gather`] and [`Var::scatter_add`].
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Indices, Tape, Tensor};
+/// use ndarray::{ArrayD, IxDyn};
+///
+/// // One index per row: column 2 of row 0, column 0 of row 1.
+/// let index: Indices = ArrayD::from_shape_vec(IxDyn(&[2, 1]), vec![2, 0]).unwrap().into_shared();
+/// let tape = Tape::<f64>::new();
+/// let x = tape.constant(Tensor::from_vec(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+/// assert_eq!(x.gather(1, &index).value().to_vec(), vec![3.0, 4.0]);
+/// ```
 pub type Indices = ArcArray<usize, IxDyn>;
 
 /// `out[p] = x[p with p[axis] replaced by index[p]]`.
@@ -114,6 +127,24 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If `index` differs from this Var's shape outside `axis`, or an index is out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use ndarray::{ArrayD, IxDyn};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    /// // Each row's entry at its label (2 and 0), as a classification loss picks its logits.
+    /// let labels = ArrayD::from_shape_vec(IxDyn(&[2, 1]), vec![2, 0]).unwrap().into_shared();
+    /// let picked = x.gather(1, &labels);
+    /// assert_eq!(picked.shape(), vec![2, 1]);
+    /// assert_eq!(picked.value().to_vec(), vec![3.0, 4.0]);
+    /// // The gradient lands on the picked entries only.
+    /// let g = tape.grad(picked.sum(), &[x])[0].to_vec();
+    /// assert_eq!(g, vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+    /// ```
     pub fn gather(self, axis: usize, index: &Indices) -> Self {
         let shape = self.shape();
         let bound = shape.get(axis).copied().unwrap_or(0);
@@ -126,6 +157,22 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If `index` does not have this Var's shape, or an index is not below `size`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use ndarray::{ArrayD, IxDyn};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let src = tape.var(Tensor::from_vec(&[1, 3], vec![1.0, 2.0, 3.0]));
+    /// let index = ArrayD::from_shape_vec(IxDyn(&[1, 3]), vec![0, 2, 0]).unwrap().into_shared();
+    /// let out = src.scatter_add(1, &index, 3);
+    /// assert_eq!(out.value().to_vec(), vec![4.0, 0.0, 2.0]); // slot 0 gets 1 + 3
+    /// // The adjoint is a gather: each source element reads its slot's cotangent.
+    /// let w = tape.constant(Tensor::from_vec(&[1, 3], vec![10.0, 20.0, 30.0]));
+    /// assert_eq!(tape.grad((out * w).sum(), &[src])[0].to_vec(), vec![10.0, 30.0, 10.0]);
+    /// ```
     pub fn scatter_add(self, axis: usize, index: &Indices, size: usize) -> Self {
         let shape = self.shape();
         assert_eq!(
@@ -142,6 +189,21 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If `axis` is not an axis, or an index is out of range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[3, 2], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    /// let rows = x.index_select(0, &[2, 0, 2]);
+    /// assert_eq!(rows.shape(), vec![3, 2]);
+    /// assert_eq!(rows.value().to_vec(), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+    /// // A repeated row gets the gradient of each copy.
+    /// let g = tape.grad(rows.sum(), &[x])[0].to_vec();
+    /// assert_eq!(g, vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]);
+    /// ```
     pub fn index_select(self, axis: usize, indices: &[usize]) -> Self {
         let mut shape = self.shape();
         assert!(axis < shape.len(), "index_select: axis {axis} for shape {shape:?}");
@@ -155,6 +217,17 @@ impl<'t, T: Float> Var<'t, T> {
 ///
 /// # Panics
 /// If a label is not below `classes`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{one_hot, Tensor};
+///
+/// let t: Tensor<f64> = one_hot(&[2, 0], 3);
+/// assert_eq!(t.shape(), &[2, 3]);
+/// assert_eq!(t.to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+/// assert!(std::panic::catch_unwind(|| one_hot::<f64>(&[3], 3)).is_err()); // label 3 of 3 classes
+/// ```
 pub fn one_hot<T: Float>(labels: &[usize], classes: usize) -> Tensor<T> {
     let mut out = ArrayD::zeros(IxDyn(&[labels.len(), classes]));
     for (row, &label) in labels.iter().enumerate() {

@@ -88,6 +88,22 @@ impl<'t, T: Float> Var<'t, T> {
     /// # Panics
     /// If either operand has fewer than two axes, the inner sizes differ, or the batch axes do
     /// not broadcast.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let a = tape.var(Tensor::from_vec(&[2, 2], vec![1.0, 2.0, 3.0, 4.0]));
+    /// let b = tape.var(Tensor::from_vec(&[2, 1], vec![5.0, 6.0]));
+    /// let c = a.matmul(b);
+    /// assert_eq!(c.value().to_vec(), vec![17.0, 39.0]); // [1 * 5 + 2 * 6, 3 * 5 + 4 * 6]
+    /// // dA = G B^T with G all ones: every row of dA is b^T.
+    /// assert_eq!(tape.grad(c.sum(), &[a])[0].to_vec(), vec![5.0, 6.0, 5.0, 6.0]);
+    /// // Batch axes broadcast: [3, 2, 2] x [2, 1] -> [3, 2, 1].
+    /// assert_eq!(tape.constant(Tensor::ones(&[3, 2, 2])).matmul(b).shape(), vec![3, 2, 1]);
+    /// ```
     pub fn matmul(self, other: Self) -> Self {
         let (sa, sb) = (self.shape(), other.shape());
         let valid = sa.len() >= 2 && sb.len() >= 2 && sa[sa.len() - 1] == sb[sb.len() - 2];

@@ -88,6 +88,18 @@ fn moments<T: Float>(x: &[T], (n, c, s): (usize, usize, usize), eps: Option<f64>
 ///
 /// # Panics
 /// If `x` has fewer than two axes.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{channel_moments, Tensor};
+///
+/// // Two examples of two channels: channel 0 holds {1, 3}, channel 1 holds {10, 30}.
+/// let x = Tensor::from_vec(&[2, 2], vec![1.0f64, 10.0, 3.0, 30.0]);
+/// let (mean, var) = channel_moments(&x);
+/// assert_eq!(mean.to_vec(), vec![2.0, 20.0]);
+/// assert_eq!(var.to_vec(), vec![1.0, 100.0]); // biased: divided by 2, not 1
+/// ```
 pub fn channel_moments<T: Float>(x: &Tensor<T>) -> (Tensor<T>, Tensor<T>) {
     check_rank(x.shape(), "channel_moments");
     let (_, c, _) = layout(x.shape());
@@ -196,6 +208,22 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If `x` has fewer than two axes, or `eps` is negative.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// // Channel 0 holds {1, 3} (mean 2, variance 1), channel 1 holds {10, 30} (mean 20, variance 100).
+    /// let x = tape.var(Tensor::from_vec(&[2, 2], vec![1.0, 10.0, 3.0, 30.0]));
+    /// let y = x.standardize_channels(0.0);
+    /// let want = Tensor::from_vec(&[2, 2], vec![-1.0, -1.0, 1.0, 1.0]);
+    /// assert!(y.value().max_abs_diff(&want) < 1e-12);
+    /// // Each channel's outputs always sum to zero, so their sum has zero gradient.
+    /// let g = tape.grad(y.sum(), &[x])[0].clone();
+    /// assert!(g.max_abs_diff(&Tensor::zeros(&[2, 2])) < 1e-12);
+    /// ```
     pub fn standardize_channels(self, eps: f64) -> Self {
         check_rank(&self.shape(), "standardize_channels");
         assert!(eps >= 0.0, "standardize_channels: eps = {eps} is negative");

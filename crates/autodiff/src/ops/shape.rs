@@ -6,6 +6,16 @@ use ndarray::{Axis, IxDyn};
 
 /// The shape two shapes broadcast to under NumPy's rules (align trailing axes; a size-1 axis
 /// stretches), or `None` when they do not broadcast.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::broadcast_shape;
+///
+/// assert_eq!(broadcast_shape(&[3, 1], &[4]), Some(vec![3, 4])); // [4] aligns with the last axis
+/// assert_eq!(broadcast_shape(&[], &[2, 2]), Some(vec![2, 2])); // a scalar goes anywhere
+/// assert_eq!(broadcast_shape(&[2, 3], &[3, 2]), None);
+/// ```
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let ndim = a.len().max(b.len());
     let dim = |s: &[usize], i: usize| if i + s.len() >= ndim { s[i + s.len() - ndim] } else { 1 };
@@ -157,6 +167,21 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If the element counts differ.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    /// let y = x.reshape(&[3, 2]);
+    /// assert_eq!(y.shape(), vec![3, 2]);
+    /// assert_eq!(y.value().to_vec(), x.value().to_vec()); // row-major order is kept
+    /// let w = tape.constant(Tensor::from_vec(&[3, 2], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    /// // The gradient is reshaped back: element k of y is element k of x.
+    /// assert_eq!(tape.grad((y * w).sum(), &[x])[0].to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// ```
     pub fn reshape(self, shape: &[usize]) -> Self {
         let from = self.shape();
         if from == shape {
@@ -176,6 +201,19 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If `axes` is not a permutation of `0..ndim`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2, 3, 4], (0..24).map(f64::from).collect()));
+    /// let y = x.permute(&[2, 0, 1]); // y[k, i, j] = x[i, j, k]
+    /// assert_eq!(y.shape(), vec![4, 2, 3]);
+    /// assert_eq!(y.value().array()[[1, 0, 2].as_slice()], 9.0); // x[0, 2, 1] = 0 * 12 + 2 * 4 + 1
+    /// assert_eq!(tape.grad(y.sum(), &[x])[0].shape(), &[2, 3, 4]);
+    /// ```
     pub fn permute(self, axes: &[usize]) -> Self {
         let ndim = self.ndim();
         let mut seen = vec![false; ndim];
@@ -185,6 +223,18 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Swaps two axes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    /// let y = x.transpose(0, 1);
+    /// assert_eq!(y.shape(), vec![3, 2]);
+    /// assert_eq!(y.value().to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    /// ```
     pub fn transpose(self, a: usize, b: usize) -> Self {
         let mut axes: Vec<usize> = (0..self.ndim()).collect();
         assert!(a < axes.len() && b < axes.len(), "transpose: axes {a} and {b} for shape {:?}", self.shape());
@@ -196,6 +246,18 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If the Var has fewer than two axes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let m = tape.var(Tensor::from_vec(&[2, 2], vec![1.0, 2.0, 3.0, 4.0]));
+    /// assert_eq!(m.t().value().to_vec(), vec![1.0, 3.0, 2.0, 4.0]);
+    /// // Batched: each matrix of [5, 2, 3] is transposed.
+    /// assert_eq!(tape.var(Tensor::zeros(&[5, 2, 3])).t().shape(), vec![5, 3, 2]);
+    /// ```
     pub fn t(self) -> Self {
         let n = self.ndim();
         assert!(n >= 2, "t: needs at least two axes, shape is {:?}", self.shape());
@@ -203,6 +265,18 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Inserts an axis of size 1 at `axis`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[3], vec![1.0, 2.0, 3.0]));
+    /// assert_eq!(x.unsqueeze(0).shape(), vec![1, 3]);
+    /// assert_eq!(x.unsqueeze(1).shape(), vec![3, 1]);
+    /// assert_eq!(x.unsqueeze(1).value().to_vec(), vec![1.0, 2.0, 3.0]);
+    /// ```
     pub fn unsqueeze(self, axis: usize) -> Self {
         let mut shape = self.shape();
         assert!(axis <= shape.len(), "unsqueeze: axis {axis} for shape {shape:?}");
@@ -211,6 +285,19 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Removes the size-1 axis `axis`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[3, 1], vec![1.0, 2.0, 3.0]));
+    /// let y = x.squeeze(1);
+    /// assert_eq!(y.shape(), vec![3]);
+    /// assert_eq!(y.value().to_vec(), vec![1.0, 2.0, 3.0]);
+    /// assert_eq!(tape.grad(y.sum(), &[x])[0].shape(), &[3, 1]);
+    /// ```
     pub fn squeeze(self, axis: usize) -> Self {
         let mut shape = self.shape();
         assert!(axis < shape.len() && shape[axis] == 1, "squeeze: axis {axis} of shape {shape:?} is not of size 1");
@@ -219,6 +306,18 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// All elements as one axis.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2, 1, 2], vec![1.0, 2.0, 3.0, 4.0]));
+    /// let y = x.flatten();
+    /// assert_eq!(y.shape(), vec![4]);
+    /// assert_eq!(y.value().to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+    /// ```
     pub fn flatten(self) -> Self {
         let len = self.len();
         self.reshape(&[len])
@@ -228,6 +327,19 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If the shape does not broadcast to `shape`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let bias = tape.var(Tensor::from_vec(&[3], vec![1.0, 2.0, 3.0]));
+    /// let rows = bias.broadcast_to(&[2, 3]); // a missing leading axis, repeated
+    /// assert_eq!(rows.value().to_vec(), vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
+    /// // The adjoint sums the copies: each bias entry was used twice.
+    /// assert_eq!(tape.grad(rows.sum(), &[bias])[0].to_vec(), vec![2.0, 2.0, 2.0]);
+    /// ```
     pub fn broadcast_to(self, shape: &[usize]) -> Self {
         let from = self.shape();
         if from == shape {
@@ -245,6 +357,21 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// # Panics
     /// If `shape` does not broadcast to this Var's shape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    ///
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(&[2, 3], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+    /// assert_eq!(x.sum_to(&[3]).value().to_vec(), vec![5.0, 7.0, 9.0]); // the leading axis summed
+    /// assert_eq!(x.sum_to(&[2, 1]).value().to_vec(), vec![6.0, 15.0]); // the size-1 axis summed
+    /// let w = tape.constant(Tensor::from_vec(&[2, 1], vec![10.0, 20.0]));
+    /// // The adjoint broadcasts back: each x entry gets its row's weight.
+    /// let g = tape.grad((x.sum_to(&[2, 1]) * w).sum(), &[x])[0].to_vec();
+    /// assert_eq!(g, vec![10.0, 10.0, 10.0, 20.0, 20.0, 20.0]);
+    /// ```
     pub fn sum_to(self, shape: &[usize]) -> Self {
         let from = self.shape();
         if from == shape {

@@ -10,6 +10,29 @@ use metagrad_autodiff::{Float, Var};
 use rand::rngs::StdRng;
 
 /// Multi-head self-attention over `[N, T, dim]`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::MultiHeadAttention;
+/// use metagrad_nn::{Context, Module, Params};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let mha = MultiHeadAttention { dim: 4, heads: 2 };
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let params: Params<f64> = mha.init(&mut rng);
+/// assert_eq!(params.len(), 8); // weight and bias of the q, k, v and o projections
+/// let tape = Tape::new();
+/// let p = params.on(&tape);
+/// let mut ctx = Context::eval(Params::new());
+/// let x = tape.constant(Tensor::randn(&[1, 3, 4], &mut rng)); // [N, T, dim]
+/// let y = mha.forward(&p, x, &mut ctx);
+/// assert_eq!(y.shape(), vec![1, 3, 4]);
+/// // Without positions, reordering the tokens reorders the outputs the same way.
+/// let reversed = mha.forward(&p, x.index_select(1, &[2, 1, 0]), &mut ctx);
+/// assert!(reversed.value().max_abs_diff(&y.index_select(1, &[2, 1, 0]).value()) < 1e-12);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct MultiHeadAttention {
     /// Model width.
@@ -55,6 +78,29 @@ impl<T: Float> Module<T> for MultiHeadAttention {
 }
 
 /// A pre-norm transformer encoder block over `[N, T, dim]`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::TransformerBlock;
+/// use metagrad_nn::{Context, Module, Params};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let block = TransformerBlock { dim: 4, heads: 2, hidden: 8 };
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let params: Params<f64> = block.init(&mut rng);
+/// let tape = Tape::new();
+/// let x = tape.constant(Tensor::randn(&[2, 3, 4], &mut rng));
+/// let mut ctx = Context::eval(Params::new());
+/// assert_eq!(block.forward(&params.on(&tape), x, &mut ctx).shape(), vec![2, 3, 4]);
+/// // With the output projections of both residual branches zeroed, the block is the identity.
+/// let silent = Params::from_pairs(params.iter().map(|(name, t)| {
+///     let zero = name.starts_with("attention.o.") || name.starts_with("down.");
+///     (name.to_string(), if zero { t.map(|_| 0.0) } else { t.clone() })
+/// }));
+/// assert_eq!(block.forward(&silent.on(&tape), x, &mut ctx).value(), x.value());
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct TransformerBlock {
     /// Model width.

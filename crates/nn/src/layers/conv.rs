@@ -39,6 +39,26 @@ pub struct Conv2d {
 
 impl Conv2d {
     /// A square `k x k` convolution with stride 1, the given padding, and a bias.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::Conv2d;
+    /// use metagrad_nn::{Context, Module, Params};
+    ///
+    /// let conv = Conv2d::new(1, 1, 3, 1);
+    /// assert_eq!((conv.stride, conv.padding, conv.bias), ((1, 1), (1, 1), true));
+    /// // An all-ones 3x3 kernel on an all-ones image counts each pixel's in-bounds neighbourhood.
+    /// let params = Params::from_pairs([
+    ///     ("weight".to_string(), Tensor::ones(&[1, 1, 3, 3])),
+    ///     ("bias".to_string(), Tensor::zeros(&[1])),
+    /// ]);
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(Tensor::ones(&[1, 1, 3, 3]));
+    /// let y = conv.forward(&params.on(&tape), x, &mut Context::eval(Params::new()));
+    /// assert_eq!(y.value().to_vec(), vec![4.0, 6.0, 4.0, 6.0, 9.0, 6.0, 4.0, 6.0, 4.0]);
+    /// ```
     pub fn new(inputs: usize, outputs: usize, k: usize, padding: usize) -> Self {
         Conv2d {
             inputs,

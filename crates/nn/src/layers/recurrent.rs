@@ -12,6 +12,20 @@ use metagrad_autodiff::{Float, Tensor, Var};
 use rand::rngs::StdRng;
 
 /// Which recurrence.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_nn::layers::{CellKind, Recurrent};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// // The kind fixes how many gate blocks of `hidden` columns the weights hold.
+/// for (kind, gates) in [(CellKind::Rnn, 1usize), (CellKind::Lstm, 4), (CellKind::Gru, 3)] {
+///     let cell = Recurrent { kind, inputs: 2, hidden: 5 };
+///     let params = cell.init::<f64>(&mut StdRng::seed_from_u64(0));
+///     assert_eq!(params.get("w").unwrap().shape(), &[2, 5 * gates]);
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CellKind {
     /// Elman RNN with tanh.
@@ -49,6 +63,25 @@ pub struct Recurrent {
 }
 
 /// A recurrent state: `h`, and the LSTM's cell `c`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::{CellKind, Recurrent};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let tape = Tape::<f64>::new();
+/// let x = tape.constant(Tensor::ones(&[2, 3]));
+/// for kind in [CellKind::Rnn, CellKind::Lstm, CellKind::Gru] {
+///     let cell = Recurrent { kind, inputs: 3, hidden: 4 };
+///     let params = cell.init(&mut StdRng::seed_from_u64(0));
+///     let state = cell.step(&params.on(&tape), x, cell.zero_state(x, 2));
+///     assert_eq!((state.h.shape(), state.c.shape()), (vec![2, 4], vec![2, 4]));
+///     // Only the LSTM carries a cell state of its own.
+///     assert_eq!(state.h.value() != state.c.value(), kind == CellKind::Lstm);
+/// }
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct State<'t, T: Float> {
     /// Hidden state `[N, hidden]`.
@@ -68,6 +101,21 @@ impl Recurrent {
 
     /// `W [inputs, gates*hidden]`, `U [hidden, gates*hidden]`, `b [gates*hidden]`, uniform in
     /// `+-1/sqrt(hidden)`; the LSTM forget-gate bias starts at 1 (Jozefowicz et al. 2015).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_nn::layers::{CellKind, Recurrent};
+    /// use rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// let lstm = Recurrent { kind: CellKind::Lstm, inputs: 3, hidden: 2 };
+    /// let params = lstm.init::<f64>(&mut StdRng::seed_from_u64(0));
+    /// assert_eq!(params.names().collect::<Vec<_>>(), vec!["w", "u", "b"]);
+    /// assert_eq!(params.get("u").unwrap().shape(), &[2, 8]); // [hidden, 4 gates * hidden]
+    /// // Gates [i, f, g, o]: only the forget gate's bias starts at 1.
+    /// assert_eq!(params.get("b").unwrap().to_vec(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    /// assert!(params.get("w").unwrap().to_vec().iter().all(|w| w.abs() <= 1.0 / 2f64.sqrt()));
+    /// ```
     pub fn init<T: Float>(&self, rng: &mut StdRng) -> Params<T> {
         let width = self.gates() * self.hidden;
         let gain = (1.0f64 / 3.0).sqrt();
@@ -83,12 +131,50 @@ impl Recurrent {
     }
 
     /// The zero state for a batch of `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::{CellKind, Recurrent};
+    ///
+    /// let gru = Recurrent { kind: CellKind::Gru, inputs: 3, hidden: 4 };
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.constant(Tensor::ones(&[5, 3]));
+    /// // `like` only supplies the tape; the batch size is passed in.
+    /// let state = gru.zero_state(x, 5);
+    /// assert_eq!(state.h.value(), Tensor::zeros(&[5, 4]));
+    /// assert_eq!(state.c.value(), Tensor::zeros(&[5, 4]));
+    /// ```
     pub fn zero_state<'t, T: Float>(&self, like: Var<'t, T>, n: usize) -> State<'t, T> {
         let zeros = like.constant(Tensor::zeros(&[n, self.hidden]));
         State { h: zeros, c: zeros }
     }
 
     /// One step.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::{CellKind, Recurrent};
+    /// use metagrad_nn::Params;
+    ///
+    /// // One hidden unit: h' = tanh(x w + h u + b) with w = 1, u = 0.5 and b = 0.
+    /// let rnn = Recurrent { kind: CellKind::Rnn, inputs: 1, hidden: 1 };
+    /// let params = Params::from_pairs([
+    ///     ("w".to_string(), Tensor::from_vec(&[1, 1], vec![1.0f64])),
+    ///     ("u".to_string(), Tensor::from_vec(&[1, 1], vec![0.5])),
+    ///     ("b".to_string(), Tensor::from_vec(&[1], vec![0.0])),
+    /// ]);
+    /// let tape = Tape::new();
+    /// let p = params.on(&tape);
+    /// let x = tape.constant(Tensor::from_vec(&[1, 1], vec![2.0]));
+    /// let s1 = rnn.step(&p, x, rnn.zero_state(x, 1));
+    /// let s2 = rnn.step(&p, x, s1);
+    /// assert!((s1.h.item() - 2f64.tanh()).abs() < 1e-12);
+    /// assert!((s2.h.item() - (2.0 + 0.5 * 2f64.tanh()).tanh()).abs() < 1e-12);
+    /// ```
     pub fn step<'t, T: Float>(&self, p: &ParamVars<'t, T>, x: Var<'t, T>, state: State<'t, T>) -> State<'t, T> {
         let hidden = self.hidden;
         let (w, u, b) = (p.get("w"), p.get("u"), p.get("b"));
@@ -119,6 +205,30 @@ impl Recurrent {
 
     /// Runs over a sequence `[T, N, inputs]` from the zero state; returns every hidden state
     /// `[T, N, hidden]` and the final state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_autodiff::{Tape, Tensor};
+    /// use metagrad_nn::layers::{CellKind, Recurrent};
+    /// use rand::{rngs::StdRng, SeedableRng};
+    ///
+    /// let gru = Recurrent { kind: CellKind::Gru, inputs: 2, hidden: 3 };
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let params = gru.init::<f64>(&mut rng);
+    /// let tape = Tape::new();
+    /// let p = params.on(&tape);
+    /// let xs = tape.constant(Tensor::randn(&[4, 1, 2], &mut rng)); // [T, N, inputs]
+    /// let (outputs, last) = gru.unroll(&p, xs);
+    /// assert_eq!(outputs.shape(), vec![4, 1, 3]);
+    /// // The same as stepping by hand from the zero state; the last output is the final state.
+    /// let mut state = gru.zero_state(xs, 1);
+    /// for t in 0..4 {
+    ///     state = gru.step(&p, xs.narrow(0, t, 1).squeeze(0), state);
+    /// }
+    /// assert_eq!(state.h.value(), last.h.value());
+    /// assert_eq!(outputs.narrow(0, 3, 1).squeeze(0).value(), last.h.value());
+    /// ```
     pub fn unroll<'t, T: Float>(&self, p: &ParamVars<'t, T>, xs: Var<'t, T>) -> (Var<'t, T>, State<'t, T>) {
         let s = xs.shape();
         assert!(

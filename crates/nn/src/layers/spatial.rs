@@ -8,6 +8,34 @@ use rand::rngs::StdRng;
 /// Transposed 2-D convolution with weight `[inputs, outputs, kh, kw]`: the adjoint of a
 /// convolution's input map, built as one matrix product and `col2im`. Output size per axis:
 /// `(in - 1) stride - 2 padding + dilation (k - 1) + 1`.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::ConvTranspose2d;
+/// use metagrad_nn::{Context, Module, Params};
+///
+/// let up =
+///     ConvTranspose2d { inputs: 1, outputs: 1, kernel: (2, 2), stride: (2, 2), padding: (0, 0), dilation: (1, 1) };
+/// // An all-ones 2x2 kernel with stride 2 copies each pixel into a 2x2 block.
+/// let params = Params::from_pairs([
+///     ("weight".to_string(), Tensor::ones(&[1, 1, 2, 2])),
+///     ("bias".to_string(), Tensor::zeros(&[1])),
+/// ]);
+/// let tape = Tape::<f64>::new();
+/// let x = tape.constant(Tensor::from_vec(&[1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]));
+/// let y = up.forward(&params.on(&tape), x, &mut Context::eval(Params::new()));
+/// assert_eq!(y.shape(), vec![1, 1, 4, 4]); // (2 - 1) * 2 - 2 * 0 + 1 * (2 - 1) + 1 = 4
+/// #[rustfmt::skip]
+/// let expected = vec![
+///     1.0, 1.0, 2.0, 2.0,
+///     1.0, 1.0, 2.0, 2.0,
+///     3.0, 3.0, 4.0, 4.0,
+///     3.0, 3.0, 4.0, 4.0,
+/// ];
+/// assert_eq!(y.value().to_vec(), expected);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct ConvTranspose2d {
     /// Input channels.
@@ -67,6 +95,22 @@ impl<T: Float> Module<T> for ConvTranspose2d {
 }
 
 /// Nearest-neighbour upsampling of NCHW by integer factors (each pixel repeated).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::Upsample;
+/// use metagrad_nn::{Context, Module, Params};
+///
+/// let tape = Tape::<f64>::new();
+/// let x = tape.var(Tensor::from_vec(&[1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]));
+/// let y = Upsample { scale: (1, 3) }.forward(&Params::new().on(&tape), x, &mut Context::eval(Params::new()));
+/// assert_eq!(y.shape(), vec![1, 1, 2, 6]);
+/// assert_eq!(y.value().to_vec(), vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0]);
+/// // Each pixel's gradient sums over its 3 copies.
+/// assert_eq!(tape.grad(y.sum(), &[x])[0].to_vec(), vec![3.0; 4]);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Upsample {
     /// Vertical and horizontal factors.
@@ -88,6 +132,31 @@ impl<T: Float> Module<T> for Upsample {
 
 /// A residual block (He et al. 2016): `relu(x + BN(conv(relu(BN(conv(x))))))`, 3x3 convolutions
 /// keeping the channel count and size.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_autodiff::{Tape, Tensor};
+/// use metagrad_nn::layers::Residual;
+/// use metagrad_nn::{Context, Module, Params};
+/// use rand::{rngs::StdRng, SeedableRng};
+///
+/// let block = Residual { channels: 2 };
+/// let mut rng = StdRng::seed_from_u64(0);
+/// let params: Params<f64> = block.init(&mut rng);
+/// let names: Vec<&str> = params.names().collect();
+/// assert_eq!(names, ["conv1.weight", "norm1.weight", "norm1.bias", "conv2.weight", "norm2.weight", "norm2.bias"]);
+/// let mut ctx = Context::train(block.init_state(), 0);
+/// let tape = Tape::new();
+/// let x = tape.constant(Tensor::randn(&[3, 2, 4, 4], &mut rng));
+/// let y = block.forward(&params.on(&tape), x, &mut ctx);
+/// // Channels and size are kept, and the final ReLU leaves nothing negative.
+/// assert_eq!(y.shape(), vec![3, 2, 4, 4]);
+/// assert!(y.value().to_vec().iter().all(|&v| v >= 0.0));
+/// // Training moved both batch-norms' running statistics.
+/// assert_eq!(ctx.state.len(), 4);
+/// assert_ne!(ctx.state, block.init_state());
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Residual {
     /// Channels in and out.
