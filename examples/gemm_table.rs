@@ -8,6 +8,10 @@
 //! is the best of 5 rounds of at least 0.1 s (0.02 s with --quick). matrixmultiply runs
 //! single-threaded (ndarray's default build), so its 2-thread column repeats the 1-thread one
 //! and is marked `(1T)`.
+//!
+//! `--conv4` instead times the products of one conv-4 training step at batch 75 (f32), with
+//! the operands laid out as training lays them (transposed views where the backward pass
+//! takes them), beside the `gemm` crate on the same strided operands.
 
 use metagrad_kernels::{gemm, Element, MatRef};
 use std::time::Instant;
@@ -104,7 +108,96 @@ fn row<T: Scalar>(m: usize, k: usize, n: usize, round: f64) {
     );
 }
 
+/// An operand as training holds it: `rows x cols`, transposed (a view of the transpose's
+/// row-major buffer) or not.
+#[derive(Clone, Copy)]
+struct Operand {
+    rows: usize,
+    cols: usize,
+    transposed: bool,
+}
+
+impl Operand {
+    /// (row stride, column stride) in elements.
+    fn strides(self) -> (usize, usize) {
+        if self.transposed {
+            (1, self.rows)
+        } else {
+            (self.cols, 1)
+        }
+    }
+    fn view<'a>(self, data: &'a [f32]) -> MatRef<'a, f32> {
+        let (rs, cs) = self.strides();
+        MatRef::new(data, self.rows, self.cols, rs, cs)
+    }
+}
+
+fn conv4_row(what: &str, a: Operand, b: Operand, round: f64) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let a_data: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0).collect();
+    let b_data: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 6.0).collect();
+    let mut c = vec![0.0f32; m * n];
+    let flops = 2.0 * (m * n * k) as f64;
+    let mut cells = Vec::new();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let ours = pool.install(|| time_best(round, || gemm(a.view(&a_data), b.view(&b_data), &mut c)));
+        let parallelism = if threads > 1 { gemm::Parallelism::Rayon(threads) } else { gemm::Parallelism::None };
+        let ((a_rs, a_cs), (b_rs, b_cs)) = (a.strides(), b.strides());
+        let other = time_best(round, || {
+            // SAFETY: the buffers hold m x k, k x n and m x n elements at these strides.
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    c.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a_data.as_ptr(),
+                    a_cs as isize,
+                    a_rs as isize,
+                    b_data.as_ptr(),
+                    b_cs as isize,
+                    b_rs as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    parallelism,
+                )
+            }
+        });
+        cells.push(format!("{:.2} | {:.2} | {:.2}", ours * 1e3, flops / ours / 1e9, other / ours));
+    }
+    println!("| {what} | {m}x{k}x{n} | {} | {} |", cells[0], cells[1]);
+}
+
+/// The products of one conv-4 step at batch 75: forward `W x cols`, the columns' gradient
+/// `W^T x g`, the weight's `g x cols^T`, for the layers on 28x28 (1 input channel), 14x14 and 7x7.
+fn conv4(round: f64) {
+    println!("conv-4 products at batch 75 (f32); ms, GFLOP/s, and the gemm crate's time / ours");
+    println!();
+    println!("| product | m x k x n | ms 1T | GFLOP/s 1T | gemm crate / ours 1T | ms 2T | GFLOP/s 2T | gemm crate / ours 2T |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let op = |rows, cols, transposed| Operand { rows, cols, transposed };
+    for (layer, rows, spatial) in [("28x28", 9, 75 * 784), ("14x14", 576, 75 * 196), ("7x7", 576, 75 * 49)] {
+        conv4_row(&format!("{layer} forward"), op(64, rows, false), op(rows, spatial, false), round);
+        if rows > 9 {
+            conv4_row(&format!("{layer} columns' gradient"), op(rows, 64, true), op(64, spatial, false), round);
+        }
+        conv4_row(&format!("{layer} weight gradient"), op(64, spatial, false), op(spatial, rows, true), round);
+    }
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--conv4") {
+        let quick = std::env::args().any(|a| a == "--quick");
+        conv4(if quick { 0.02 } else { 0.1 });
+        return;
+    }
     let quick = std::env::args().any(|a| a == "--quick");
     let round = if quick { 0.02 } else { 0.1 };
     println!(

@@ -11,6 +11,17 @@ use crate::Element;
 
 /// The shape arithmetic of a 2-D sliding window: input size, kernel, stride, padding,
 /// dilation.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::Window2d;
+///
+/// // A 3x3 kernel with taps two apart spans 5 pixels: on a 5x5 image it fits once.
+/// let window = Window2d { dilation: (2, 2), ..Window2d::new(1, (5, 5), (3, 3), (1, 1), (0, 0)) };
+/// assert_eq!(window.output(), (1, 1));
+/// assert_eq!((window.column_rows(), window.column_cols()), (9, 1));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Window2d {
     /// Input channels.
@@ -29,6 +40,16 @@ pub struct Window2d {
 
 impl Window2d {
     /// A dense window (dilation 1) with the given stride and padding.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_kernels::Window2d;
+    ///
+    /// let window = Window2d::new(3, (8, 6), (3, 3), (2, 2), (1, 1));
+    /// assert_eq!((window.channels, window.input, window.kernel), (3, (8, 6), (3, 3)));
+    /// assert_eq!((window.stride, window.padding, window.dilation), ((2, 2), (1, 1), (1, 1)));
+    /// ```
     pub fn new(
         channels: usize,
         input: (usize, usize),
@@ -43,6 +64,18 @@ impl Window2d {
     ///
     /// # Panics
     /// If the stride or dilation is zero, or the dilated kernel is larger than the padded input.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_kernels::Window2d;
+    ///
+    /// // Padding 1 keeps a 3x3 convolution's size; a 2x2 pool of stride 2 halves it.
+    /// assert_eq!(Window2d::new(1, (28, 28), (3, 3), (1, 1), (1, 1)).output(), (28, 28));
+    /// assert_eq!(Window2d::new(1, (28, 28), (2, 2), (2, 2), (0, 0)).output(), (14, 14));
+    /// // Vertical (7 - 3) / 2 + 1 = 3; horizontal (8 + 2 - 3) / 3 + 1 = 3 (rounded down).
+    /// assert_eq!(Window2d::new(1, (7, 8), (3, 3), (2, 3), (0, 1)).output(), (3, 3));
+    /// ```
     pub fn output(&self) -> (usize, usize) {
         let axis = |input: usize, kernel: usize, stride: usize, padding: usize, dilation: usize, name: &str| {
             assert!(
@@ -64,17 +97,44 @@ impl Window2d {
     }
 
     /// Rows of the column matrix: `channels * kernel height * kernel width`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_kernels::Window2d;
+    ///
+    /// // 2 channels of a 3x2 kernel: 2 * 3 * 2 taps per receptive field.
+    /// assert_eq!(Window2d::new(2, (5, 5), (3, 2), (1, 1), (0, 0)).column_rows(), 12);
+    /// ```
     pub fn column_rows(&self) -> usize {
         self.channels * self.kernel.0 * self.kernel.1
     }
 
     /// Columns of the column matrix: output height times output width.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_kernels::Window2d;
+    ///
+    /// // A 2x2 kernel on a 4x5 image: 3 x 4 output positions.
+    /// assert_eq!(Window2d::new(1, (4, 5), (2, 2), (1, 1), (0, 0)).column_cols(), 12);
+    /// ```
     pub fn column_cols(&self) -> usize {
         let (h, w) = self.output();
         h * w
     }
 
     /// Elements of one input image.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_kernels::Window2d;
+    ///
+    /// // Channels times height times width; the kernel plays no part.
+    /// assert_eq!(Window2d::new(3, (4, 5), (2, 2), (1, 1), (0, 0)).input_len(), 60);
+    /// ```
     pub fn input_len(&self) -> usize {
         self.channels * self.input.0 * self.input.1
     }
@@ -88,6 +148,19 @@ impl Window2d {
     #[inline]
     fn input_col(&self, kj: usize, ow: usize) -> Option<usize> {
         (ow * self.stride.1 + kj * self.dilation.1).checked_sub(self.padding.1).filter(|&c| c < self.input.1)
+    }
+
+    /// For kernel column `kj`: the output columns `lo..hi` (of `out_w`) whose tap lands
+    /// inside the input, `ow * stride + kj * dilation - padding` in `0..width`. The taps of
+    /// the columns outside that run fall in the padding.
+    #[inline]
+    fn inside_cols(&self, kj: usize, out_w: usize) -> (usize, usize) {
+        let (stride, offset, padding, width) = (self.stride.1, kj * self.dilation.1, self.padding.1, self.input.1);
+        // The first column with ow * stride + offset >= padding, and the first past the
+        // last with ow * stride + offset < padding + width.
+        let lo = padding.saturating_sub(offset).div_ceil(stride).min(out_w);
+        let hi = (padding + width).saturating_sub(offset).div_ceil(stride).min(out_w);
+        (lo, hi.max(lo))
     }
 
     fn check(&self, what: &str, image: usize, cols: usize) {
@@ -104,6 +177,29 @@ impl Window2d {
 
 /// Copies every receptive field of `image` (`[channels, height, width]`) into a column of
 /// `cols` (`[channels * kh * kw, out_h * out_w]`, row-major); padding reads as zero.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{gemm, im2col, MatRef, Window2d};
+///
+/// // A 2x2 kernel on the 3x3 image [1 2 3; 4 5 6; 7 8 9]: four windows, whose top-left
+/// // corners are 1, 2, 4 and 5. Row (ki, kj) holds that tap of every window.
+/// let window = Window2d::new(1, (3, 3), (2, 2), (1, 1), (0, 0));
+/// let image: Vec<f64> = (1..=9).map(f64::from).collect();
+/// let mut cols = vec![0.0; 16];
+/// im2col(&window, &image, &mut cols);
+/// assert_eq!(cols, [1.0, 2.0, 4.0, 5.0, 2.0, 3.0, 5.0, 6.0, 4.0, 5.0, 7.0, 8.0, 5.0, 6.0, 8.0, 9.0]);
+/// // The convolution with the kernel [1 0; 0 -1] is one product: top-left minus bottom-right.
+/// let mut out = [0.0; 4];
+/// gemm(MatRef::row_major(&[1.0, 0.0, 0.0, -1.0], 1, 4), MatRef::row_major(&cols, 4, 4), &mut out);
+/// assert_eq!(out, [-4.0; 4]);
+/// // With padding, taps outside the image read as zero.
+/// let padded = Window2d::new(1, (1, 1), (3, 3), (1, 1), (1, 1));
+/// let mut cols = [f64::NAN; 9];
+/// im2col(&padded, &[7.0], &mut cols);
+/// assert_eq!(cols, [0.0, 0.0, 0.0, 0.0, 7.0, 0.0, 0.0, 0.0, 0.0]);
+/// ```
 pub fn im2col<T: Element>(window: &Window2d, image: &[T], cols: &mut [T]) {
     window.check("im2col", image.len(), cols.len());
     for (row, dst) in cols.chunks_exact_mut(window.column_cols().max(1)).enumerate() {
@@ -114,38 +210,63 @@ pub fn im2col<T: Element>(window: &Window2d, image: &[T], cols: &mut [T]) {
 /// Row `row` (a tap `(c, ki, kj)`) of one image's column matrix, written to `dst`
 /// (`out_h * out_w` values).
 #[inline]
-fn fill_row<T: Element>(window: &Window2d, row: usize, image: &[T], dst: &mut [T]) {
+pub(crate) fn fill_row<T: Element>(window: &Window2d, row: usize, image: &[T], dst: &mut [T]) {
     let (out_h, out_w) = window.output();
     let (kh, kw) = window.kernel;
     let (h, w) = window.input;
     let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
     let plane = &image[c * h * w..(c + 1) * h * w];
+    let (lo, hi) = window.inside_cols(kj, out_w);
+    let (stride, offset) = (window.stride.1, kj * window.dilation.1);
     for oh in 0..out_h {
         let dst_row = &mut dst[oh * out_w..(oh + 1) * out_w];
-        match window.input_row(ki, oh) {
-            Some(r) => {
-                for (ow, d) in dst_row.iter_mut().enumerate() {
-                    *d = window.input_col(kj, ow).map_or(T::ZERO, |col| plane[r * w + col]);
-                }
+        let Some(r) = window.input_row(ki, oh) else {
+            dst_row.fill(T::ZERO);
+            continue;
+        };
+        let src = &plane[r * w..(r + 1) * w];
+        dst_row[..lo].fill(T::ZERO);
+        dst_row[hi..].fill(T::ZERO);
+        if lo == hi {
+            continue;
+        }
+        if stride == 1 {
+            // Output columns lo..hi read input columns lo + offset - padding.. in a run.
+            let start = lo + offset - window.padding.1;
+            dst_row[lo..hi].copy_from_slice(&src[start..start + (hi - lo)]);
+        } else {
+            for (ow, d) in (lo..hi).zip(&mut dst_row[lo..hi]) {
+                *d = src[ow * stride + offset - window.padding.1];
             }
-            None => dst_row.fill(T::ZERO),
         }
     }
 }
 
 /// The adjoint of [`fill_row`]: adds row `row` of a column matrix (`src`) into `image`.
 #[inline]
-fn add_row<T: Element>(window: &Window2d, row: usize, src: &[T], image: &mut [T]) {
+pub(crate) fn add_row<T: Element>(window: &Window2d, row: usize, src: &[T], image: &mut [T]) {
     let (out_h, out_w) = window.output();
     let (kh, kw) = window.kernel;
     let (h, w) = window.input;
     let (c, ki, kj) = (row / (kh * kw), row / kw % kh, row % kw);
     let plane = &mut image[c * h * w..(c + 1) * h * w];
+    let (lo, hi) = window.inside_cols(kj, out_w);
+    let (stride, offset) = (window.stride.1, kj * window.dilation.1);
     for oh in 0..out_h {
         let Some(r) = window.input_row(ki, oh) else { continue };
-        for ow in 0..out_w {
-            if let Some(col) = window.input_col(kj, ow) {
-                plane[r * w + col] += src[oh * out_w + ow];
+        if lo == hi {
+            continue;
+        }
+        let dst = &mut plane[r * w..(r + 1) * w];
+        let src_row = &src[oh * out_w + lo..oh * out_w + hi];
+        if stride == 1 {
+            let start = lo + offset - window.padding.1;
+            for (d, &v) in dst[start..start + (hi - lo)].iter_mut().zip(src_row) {
+                *d += v;
+            }
+        } else {
+            for (ow, &v) in (lo..hi).zip(src_row) {
+                dst[ow * stride + offset - window.padding.1] += v;
             }
         }
     }
@@ -153,6 +274,19 @@ fn add_row<T: Element>(window: &Window2d, row: usize, src: &[T], image: &mut [T]
 
 /// The adjoint of [`im2col`]: `image` (overwritten) gets, at every position, the sum of the
 /// column entries that `im2col` would have copied from it.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{col2im, Window2d};
+///
+/// // A 2x2 kernel on a 3x3 image: columns of ones add up, at each pixel, the number of
+/// // windows that cover it (4 for the centre, 1 for the corners).
+/// let window = Window2d::new(1, (3, 3), (2, 2), (1, 1), (0, 0));
+/// let mut image = [f64::NAN; 9];
+/// col2im(&window, &[1.0; 16], &mut image);
+/// assert_eq!(image, [1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0]);
+/// ```
 pub fn col2im<T: Element>(window: &Window2d, cols: &[T], image: &mut [T]) {
     window.check("col2im", image.len(), cols.len());
     image.fill(T::ZERO);
@@ -167,6 +301,20 @@ pub fn col2im<T: Element>(window: &Window2d, cols: &[T], image: &mut [T]) {
 /// `i * out_h * out_w ..` of every row. A convolution of the whole batch is then one matrix
 /// product, `weight [c_out, rows] x cols -> [c_out, n * out_h * out_w]`, and the gradient of
 /// the weight another, `g x cols^T`. Rows are filled in parallel.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{im2col_wide, Window2d};
+///
+/// // Two 2x2 images, a 2x1 kernel: two windows per image, one column each.
+/// let window = Window2d::new(1, (2, 2), (2, 1), (1, 1), (0, 0));
+/// let images = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+/// let mut cols = [0.0; 8];
+/// im2col_wide(&window, &images, &mut cols);
+/// // Row 0 (the top tap): [1 2] from image 0, then [5 6] from image 1; row 1 the bottom tap.
+/// assert_eq!(cols, [1.0, 2.0, 5.0, 6.0, 3.0, 4.0, 7.0, 8.0]);
+/// ```
 pub fn im2col_wide<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) {
     let count = images.len().checked_div(window.input_len()).unwrap_or(0);
     let width = count * window.column_cols();
@@ -195,6 +343,20 @@ pub fn im2col_wide<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) 
 /// The adjoint of [`im2col_wide`]: each image (overwritten) gets the sum of the entries of
 /// its columns that came from each position, rows in order (a fixed summation order). Images
 /// are done in parallel.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{col2im_wide, Window2d};
+///
+/// // Two 1x3 images, a 1x2 kernel: two overlapping windows per image, so the middle pixel
+/// // gets two entries. Image 0's columns hold ones, image 1's twos.
+/// let window = Window2d::new(1, (1, 3), (1, 2), (1, 1), (0, 0));
+/// let cols = [1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0];
+/// let mut images = [f64::NAN; 6];
+/// col2im_wide(&window, &cols, &mut images);
+/// assert_eq!(images, [1.0, 2.0, 1.0, 2.0, 4.0, 2.0]);
+/// ```
 pub fn col2im_wide<T: Element>(window: &Window2d, cols: &[T], images: &mut [T]) {
     let count = images.len().checked_div(window.input_len()).unwrap_or(0);
     let width = count * window.column_cols();
@@ -221,6 +383,20 @@ pub fn col2im_wide<T: Element>(window: &Window2d, cols: &[T], images: &mut [T]) 
 }
 
 /// [`im2col`] for a batch of images laid end to end, in parallel across images.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{im2col_batch, Window2d};
+///
+/// // Two 2x2 images, a 2x1 kernel: each image's 2x2 column matrix, one after the other
+/// // (im2col_wide would interleave them row by row instead).
+/// let window = Window2d::new(1, (2, 2), (2, 1), (1, 1), (0, 0));
+/// let images = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+/// let mut cols = [0.0; 8];
+/// im2col_batch(&window, &images, &mut cols);
+/// assert_eq!(cols, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+/// ```
 pub fn im2col_batch<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) {
     per_image(window.input_len(), window.column_rows() * window.column_cols(), images, cols, |x, y| {
         im2col(window, x, y)
@@ -228,6 +404,20 @@ pub fn im2col_batch<T: Element>(window: &Window2d, images: &[T], cols: &mut [T])
 }
 
 /// [`col2im`] for a batch of column matrices laid end to end, in parallel across images.
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{col2im_batch, Window2d};
+///
+/// // Two 1x3 images, a 1x2 kernel (the middle pixel is in both windows); image 0's column
+/// // matrix holds ones, image 1's twos.
+/// let window = Window2d::new(1, (1, 3), (1, 2), (1, 1), (0, 0));
+/// let cols = [1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0];
+/// let mut images = [f64::NAN; 6];
+/// col2im_batch(&window, &cols, &mut images);
+/// assert_eq!(images, [1.0, 2.0, 1.0, 2.0, 4.0, 2.0]);
+/// ```
 pub fn col2im_batch<T: Element>(window: &Window2d, cols: &[T], images: &mut [T]) {
     per_image(window.column_rows() * window.column_cols(), window.input_len(), cols, images, |x, y| {
         col2im(window, x, y)
@@ -264,6 +454,29 @@ fn per_image<T: Element>(
 ///
 /// # Panics
 /// If a window lies entirely in the padding (padding must be less than the kernel span).
+///
+/// # Examples
+///
+/// ```
+/// use metagrad_kernels::{max_pool2d, Window2d};
+///
+/// // 2x2 pooling of stride 2 on a 4x4 image; the top-right window has a tie (9 at indices
+/// // 6 and 7), which the first in row-major order wins.
+/// let image = [
+///     1.0, 5.0, 2.0, 0.0, //
+///     3.0, 4.0, 9.0, 9.0, //
+///     0.0, 0.0, 7.0, 1.0, //
+///     2.0, 0.0, 3.0, 8.0,
+/// ];
+/// let window = Window2d::new(1, (4, 4), (2, 2), (2, 2), (0, 0));
+/// let (mut values, mut argmax) = ([0.0; 4], [0; 4]);
+/// max_pool2d(&window, &image, &mut values, &mut argmax);
+/// assert_eq!((values, argmax), ([5.0, 9.0, 2.0, 8.0], [1, 6, 12, 15]));
+/// // Padding never wins, even against a negative value.
+/// let padded = Window2d::new(1, (1, 1), (3, 3), (1, 1), (1, 1));
+/// max_pool2d(&padded, &[-3.0], &mut values[..1], &mut argmax[..1]);
+/// assert_eq!((values[0], argmax[0]), (-3.0, 0));
+/// ```
 pub fn max_pool2d<T: Element>(window: &Window2d, image: &[T], values: &mut [T], argmax: &mut [usize]) {
     let (out_h, out_w) = window.output();
     let per_channel = out_h * out_w;
@@ -371,10 +584,10 @@ mod tests {
             1usize..7,
             1usize..4,
             1usize..4,
-            1usize..3,
-            1usize..3,
-            0usize..2,
-            0usize..2,
+            1usize..4,
+            1usize..4,
+            0usize..3,
+            0usize..3,
             1usize..3,
             1usize..3,
         )

@@ -10,7 +10,8 @@
 //! - [`im2col`], [`col2im`], [`max_pool2d`]: convolution lowering and pooling on
 //!   `[channels, height, width]` images, described by a [`Window2d`]; [`im2col_wide`] and
 //!   [`col2im_wide`] lay a batch's columns side by side, so a batch convolution is one
-//!   matrix product.
+//!   matrix product; [`conv2d_forward`], [`conv2d_input_grad`] and [`conv2d_weight_grad`]
+//!   do the same a block of images at a time, in cache.
 //!
 //! Every kernel is deterministic: the order in which a reduction visits its terms is fixed
 //! by the problem size alone, never by the number of threads, so the same inputs give
@@ -28,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod conv;
+mod conv_gemm;
 mod element;
 mod elementwise;
 mod fast_f32;
@@ -35,6 +37,7 @@ mod gemm;
 mod isa;
 
 pub use conv::{col2im, col2im_batch, col2im_wide, im2col, im2col_batch, im2col_wide, max_pool2d, Window2d};
+pub use conv_gemm::{conv2d_forward, conv2d_input_grad, conv2d_weight_grad};
 pub use element::Element;
 pub use elementwise::{max, sum, unary, Unary};
 pub use gemm::{gemm, gemm_batched, gemm_ex, MatMut, MatRef};

@@ -208,55 +208,6 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.apply(Col2im(window), &[self])
     }
 
-    /// 2-D convolution (cross-correlation, as in deep learning) of an NCHW batch with
-    /// `weight` of shape `[C_out, C, kh, kw]`: `im2col_wide`, then one matrix product.
-    ///
-    /// # Panics
-    /// If the input is not 4-D or its channels differ from the weight's.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use metagrad_autodiff::{Tape, Tensor};
-    ///
-    /// let tape = Tape::<f64>::new();
-    /// let x = tape.var(Tensor::from_vec(&[1, 1, 3, 3], (0..9).map(f64::from).collect()));
-    /// let w = tape.var(Tensor::from_vec(&[1, 1, 2, 2], vec![1.0, 0.0, 0.0, 1.0]));
-    /// let y = x.conv2d(w, (1, 1), (0, 0), (1, 1));
-    /// assert_eq!(y.shape(), vec![1, 1, 2, 2]);
-    /// assert_eq!(y.value().to_vec(), vec![4.0, 6.0, 10.0, 12.0]); // x[i, j] + x[i + 1, j + 1]
-    /// // d sum(y) / d w[ki, kj] adds up the four pixels that tap sees.
-    /// assert_eq!(tape.grad(y.sum(), &[w])[0].to_vec(), vec![8.0, 12.0, 20.0, 24.0]);
-    /// ```
-    pub fn conv2d(
-        self,
-        weight: Self,
-        stride: (usize, usize),
-        padding: (usize, usize),
-        dilation: (usize, usize),
-    ) -> Self {
-        let (x_shape, w_shape) = (self.shape(), weight.shape());
-        assert!(
-            x_shape.len() == 4 && w_shape.len() == 4 && x_shape[1] == w_shape[1],
-            "conv2d: input {x_shape:?} and weight {w_shape:?} do not match; need [N, C, H, W] and [C_out, C, kh, kw]"
-        );
-        let window = Window2d {
-            channels: x_shape[1],
-            input: (x_shape[2], x_shape[3]),
-            kernel: (w_shape[2], w_shape[3]),
-            stride,
-            padding,
-            dilation,
-        };
-        let (out_h, out_w) = window.output();
-        // One product for the whole batch, [c_out, rows] x [rows, N * out_h * out_w], whose
-        // weight gradient is one product too; then the channels move behind the batch axis.
-        let columns = self.im2col_wide(window);
-        let filters = weight.reshape(&[w_shape[0], window.column_rows()]);
-        let out = filters.matmul(columns).reshape(&[w_shape[0], x_shape[0], out_h * out_w]);
-        out.permute(&[1, 0, 2]).reshape(&[x_shape[0], w_shape[0], out_h, out_w])
-    }
-
     /// 2-D max-pooling of an NCHW batch: each window's largest value. The arg-max positions
     /// are found on the values and the output is a `gather` at them, so gradients route to
     /// the winners (at ties, the first in row-major order) at every order.

@@ -14,7 +14,8 @@ pub(crate) const F64_6X8: Microkernel<f64> = Microkernel { mr: 6, nr: 8, run: ke
 
 macro_rules! microkernel {
     ($name:ident, $t:ty, $lanes:expr, $zero:ident, $loadu:ident, $storeu:ident, $broadcast:ident, $set1:ident, $fmadd:ident, $mul:ident) => {
-        /// `C[..m, ..n] += alpha * A_panel * B_panel` for one 6 x (2 lanes) tile.
+        /// `C[..m, ..n] += alpha * A_panel * B_panel` for one 6 x (2 lanes) tile, or `=` when
+        /// `overwrite` (then `C` is only written, never read).
         ///
         /// # Safety
         /// The CPU must support AVX2 and FMA. `a` must point to `kc * 6` readable values, `b`
@@ -23,10 +24,21 @@ macro_rules! microkernel {
         // The BLIS microkernel signature: panels, alpha, and the C tile with its row stride and size.
         #[allow(clippy::too_many_arguments)]
         #[target_feature(enable = "avx2,fma")]
-        unsafe fn $name(kc: usize, a: *const $t, b: *const $t, alpha: $t, c: *mut $t, rs_c: usize, m: usize, n: usize) {
+        unsafe fn $name(
+            kc: usize,
+            a: *const $t,
+            b: *const $t,
+            alpha: $t,
+            c: *mut $t,
+            rs_c: usize,
+            m: usize,
+            n: usize,
+            overwrite: bool,
+        ) {
             const NR: usize = 2 * $lanes;
             let mut acc = [$zero(); 12];
             // Ask for the C tile now, so it is in cache by the time the k loop ends.
+            // (Also when overwriting: the stores then find their lines in cache.)
             for i in 0..m {
                 _mm_prefetch::<_MM_HINT_T0>(c.wrapping_add(i * rs_c) as *const i8);
                 _mm_prefetch::<_MM_HINT_T0>(c.wrapping_add(i * rs_c + NR - 1) as *const i8);
@@ -44,7 +56,16 @@ macro_rules! microkernel {
                 }
             }
             let alpha = $set1(alpha);
-            if m == 6 && n == NR {
+            if m == 6 && n == NR && overwrite {
+                for i in 0..6 {
+                    // SAFETY: a full tile: row i, columns 0..NR are inside the block.
+                    unsafe {
+                        let row = c.add(i * rs_c);
+                        $storeu(row, $mul(acc[2 * i], alpha));
+                        $storeu(row.add($lanes), $mul(acc[2 * i + 1], alpha));
+                    }
+                }
+            } else if m == 6 && n == NR {
                 for i in 0..6 {
                     // SAFETY: a full tile: row i, columns 0..NR are inside the block.
                     unsafe {
@@ -65,7 +86,10 @@ macro_rules! microkernel {
                 for i in 0..m {
                     for j in 0..n {
                         // SAFETY: (i, j) is inside the m x n block.
-                        unsafe { *c.add(i * rs_c + j) += tile[i * NR + j] };
+                        unsafe {
+                            let at = c.add(i * rs_c + j);
+                            *at = if overwrite { tile[i * NR + j] } else { *at + tile[i * NR + j] };
+                        }
                     }
                 }
             }

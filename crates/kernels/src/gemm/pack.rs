@@ -13,13 +13,34 @@ use crate::Element;
 /// an aligned panel never splits a vector load across two lines.
 const ALIGN: usize = 64;
 
-/// Resizes `buffer` to hold `len` zeros starting at a 64-byte boundary; returns that part.
+/// An aligned part of `buffer` of `len` values, starting at a 64-byte boundary. The buffer
+/// only grows: its old contents stay, since packing overwrites every value, padding included.
 fn aligned<T: Element>(buffer: &mut Vec<T>, len: usize) -> &mut [T] {
     let slack = ALIGN / std::mem::size_of::<T>();
-    buffer.clear();
-    buffer.resize(len + slack, T::ZERO);
+    if buffer.len() < len + slack {
+        buffer.clear();
+        buffer.resize(len + slack, T::ZERO);
+    }
     let offset = buffer.as_ptr().align_offset(ALIGN).min(slack);
     &mut buffer[offset..offset + len]
+}
+
+/// Copies `src` into `dst` (equal lengths); full microkernel rows of 16 and 8 values are
+/// copied as fixed-size arrays, which compile to a few vector moves instead of a call.
+#[inline(always)]
+fn copy_row<T: Element>(dst: &mut [T], src: &[T]) {
+    fn fixed<T: Copy, const N: usize>(dst: &mut [T], src: &[T]) -> bool {
+        match (<&mut [T; N]>::try_from(dst), <&[T; N]>::try_from(src)) {
+            (Ok(d), Ok(s)) => {
+                *d = *s;
+                true
+            }
+            _ => false,
+        }
+    }
+    if !(fixed::<T, 16>(dst, src) || fixed::<T, 8>(dst, src)) {
+        dst.copy_from_slice(src);
+    }
 }
 
 /// Packs rows `rows.0..rows.1` and columns `ps.0..ps.1` of `a` into `mr`-row panels, in an
@@ -42,6 +63,10 @@ pub(crate) fn pack_a<'b, T: Element>(
                 chunk[p * mr + i] = a.data[base + p * a.col_stride];
             }
         }
+        // Rows past the matrix edge: zeros.
+        for p in 0..k {
+            chunk[p * mr + live..(p + 1) * mr].fill(T::ZERO);
+        }
     }
     out
 }
@@ -59,28 +84,49 @@ pub(crate) fn pack_b<'b, T: Element>(
 ) -> &'b [T] {
     let (k, n) = (ps.1 - ps.0, cols.1 - cols.0);
     let out = aligned(buffer, n.div_ceil(nr) * nr * k);
-    let pack_panel = |(panel, chunk): (usize, &mut [T])| {
-        let col0 = cols.0 + panel * nr;
-        let live = nr.min(cols.1 - col0);
-        for p in 0..k {
-            let base = (ps.0 + p) * b.row_stride + col0 * b.col_stride;
-            let dst = &mut chunk[p * nr..p * nr + live];
-            if b.col_stride == 1 {
-                dst.copy_from_slice(&b.data[base..base + live]);
-            } else {
-                for (j, d) in dst.iter_mut().enumerate() {
-                    *d = b.data[base + j * b.col_stride];
+    // A task packs PANELS_PER_TASK neighbouring panels. Row-major B is read row by row, in
+    // runs of PANELS_PER_TASK * nr values; a transposed view (row stride 1) column by
+    // column, each a run along k, so that no step touches more than a few pages.
+    const PANELS_PER_TASK: usize = 8;
+    let pack_panels = |(task, chunk): (usize, &mut [T])| {
+        let panel_cols = |slot: usize| {
+            let col0 = cols.0 + (task * PANELS_PER_TASK + slot) * nr;
+            (col0, nr.min(cols.1 - col0))
+        };
+        if b.col_stride == 1 {
+            for p in 0..k {
+                let row = (ps.0 + p) * b.row_stride;
+                for (slot, panel) in chunk.chunks_exact_mut(nr * k).enumerate() {
+                    let (col0, live) = panel_cols(slot);
+                    let dst = &mut panel[p * nr..(p + 1) * nr];
+                    copy_row(&mut dst[..live], &b.data[row + col0..row + col0 + live]);
+                    // Columns past the matrix edge: zeros.
+                    dst[live..].fill(T::ZERO);
+                }
+            }
+        } else {
+            for (slot, panel) in chunk.chunks_exact_mut(nr * k).enumerate() {
+                let (col0, live) = panel_cols(slot);
+                for j in 0..live {
+                    let base = ps.0 * b.row_stride + (col0 + j) * b.col_stride;
+                    for p in 0..k {
+                        panel[p * nr + j] = b.data[base + p * b.row_stride];
+                    }
+                }
+                for p in 0..k {
+                    panel[p * nr + live..(p + 1) * nr].fill(T::ZERO);
                 }
             }
         }
     };
+    let task_len = PANELS_PER_TASK * nr * k;
     #[cfg(feature = "rayon")]
     if parallel {
         use rayon::prelude::*;
-        out.par_chunks_exact_mut(nr * k).enumerate().for_each(pack_panel);
+        out.par_chunks_mut(task_len).enumerate().for_each(pack_panels);
         return out;
     }
     let _ = parallel;
-    out.chunks_exact_mut(nr * k).enumerate().for_each(pack_panel);
+    out.chunks_mut(task_len).enumerate().for_each(pack_panels);
     out
 }

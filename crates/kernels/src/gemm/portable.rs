@@ -8,7 +8,8 @@ pub(crate) fn microkernel<T: Element, const MR: usize, const NR: usize>() -> Mic
     Microkernel { mr: MR, nr: NR, run: run::<T, MR, NR> }
 }
 
-/// `C[..m, ..n] += alpha * A_panel * B_panel` over `kc` steps.
+/// `C[..m, ..n] += alpha * A_panel * B_panel` over `kc` steps, or `=` when `overwrite`
+/// (then `C` is only written, never read).
 ///
 /// # Safety
 /// `a` must point to `kc * MR` readable values, `b` to `kc * NR`, and `c` to an `m x n` block
@@ -23,6 +24,7 @@ unsafe fn run<T: Element, const MR: usize, const NR: usize>(
     rs_c: usize,
     m: usize,
     n: usize,
+    overwrite: bool,
 ) {
     // SAFETY: the caller guarantees the panel lengths.
     let (a, b) = unsafe { (std::slice::from_raw_parts(a, kc * MR), std::slice::from_raw_parts(b, kc * NR)) };
@@ -37,7 +39,10 @@ unsafe fn run<T: Element, const MR: usize, const NR: usize>(
     for (i, row) in acc.iter().enumerate().take(m) {
         for (j, &x) in row.iter().enumerate().take(n) {
             // SAFETY: (i, j) is inside the m x n block the caller handed over.
-            unsafe { *c.add(i * rs_c + j) += alpha * x };
+            unsafe {
+                let at = c.add(i * rs_c + j);
+                *at = if overwrite { alpha * x } else { *at + alpha * x };
+            }
         }
     }
 }
