@@ -157,7 +157,7 @@ pub struct Args {
     /// The run directory (default runs/federated-<algorithm>-<model>-<partition>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// No progress bar.
+    /// No progress bar, and no per-evaluation lines when stderr is not a terminal.
     #[arg(long)]
     quiet: bool,
 }
@@ -314,6 +314,10 @@ pub fn run(args: Args) -> CliResult<()> {
     let mut record = |round: usize, params: &Params<f32>, bytes: u64, distance: Option<f64>| {
         let acc = test_accuracy(&model, params, &test);
         bar.set_message(format!("accuracy {:.2}%", 100.0 * acc));
+        if bar.is_hidden() && !args.quiet {
+            // Not on a terminal (a logged run): one line per evaluation instead of the bar.
+            println!("round {round}: test accuracy {:.2}% ({:.0} s)", 100.0 * acc, started.elapsed().as_secs_f64());
+        }
         if reached.is_none() && args.target > 0.0 && acc >= args.target {
             reached = Some(round);
             report(&bar, format!("round {round}: test accuracy {:.2}% reached the target", 100.0 * acc));
