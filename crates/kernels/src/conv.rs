@@ -573,11 +573,12 @@ fn max_pool2d_unpadded<T: Element>(window: &Window2d, image: &[T], values: &mut 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn window() -> impl Strategy<Value = Window2d> {
+    /// Windows of every kind: strides up to 3, padding up to 2, dilation up to 2.
+    pub(crate) fn window() -> impl Strategy<Value = Window2d> {
         (
             1usize..3,
             1usize..7,

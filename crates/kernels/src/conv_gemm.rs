@@ -238,24 +238,9 @@ pub fn conv2d_weight_grad<T: Element>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conv::tests::window;
     use crate::{col2im_wide, gemm, im2col_wide};
     use proptest::prelude::*;
-
-    fn window() -> impl Strategy<Value = Window2d> {
-        (1usize..3, 1usize..7, 1usize..7, 1usize..4, 1usize..3, 0usize..2, 1usize..3)
-            .prop_map(|(channels, h, w, k, stride, padding, dilation)| Window2d {
-                channels,
-                input: (h, w),
-                kernel: (k, k),
-                stride: (stride, stride),
-                padding: (padding, padding),
-                dilation: (dilation, dilation),
-            })
-            .prop_filter("the kernel fits", |g| {
-                g.input.0 + 2 * g.padding.0 > g.dilation.0 * (g.kernel.0 - 1)
-                    && g.input.1 + 2 * g.padding.1 > g.dilation.1 * (g.kernel.1 - 1)
-            })
-    }
 
     /// Small integers, so that every sum is exact in any order and the blocked results must
     /// equal the whole-batch ones exactly.

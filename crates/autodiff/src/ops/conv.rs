@@ -77,7 +77,7 @@ impl<T: Float> Op<T> for Col2imWide {
 }
 
 /// The elements in row-major order, borrowed when already laid out so.
-fn contiguous<T: Float>(t: &Tensor<T>) -> std::borrow::Cow<'_, [T]> {
+pub(super) fn contiguous<T: Float>(t: &Tensor<T>) -> std::borrow::Cow<'_, [T]> {
     match t.array().as_slice() {
         Some(slice) => std::borrow::Cow::Borrowed(slice),
         None => std::borrow::Cow::Owned(t.to_vec()),

@@ -25,15 +25,9 @@
 //! `im2col_wide`, `matmul`, `permute` computes the same function; `tests/conv2d.rs` checks
 //! that they agree at every order.
 
+use super::conv::contiguous;
 use crate::{Float, Grads, Op, Tensor, Var};
 use metagrad_kernels::{conv2d_forward, conv2d_input_grad, conv2d_weight_grad, Window2d};
-
-fn contiguous<T: Float>(t: &Tensor<T>) -> std::borrow::Cow<'_, [T]> {
-    match t.array().as_slice() {
-        Some(slice) => std::borrow::Cow::Borrowed(slice),
-        None => std::borrow::Cow::Owned(t.to_vec()),
-    }
-}
 
 /// `[N, C, H, W], [C_out, C, kh, kw] -> [N, C_out, out_h, out_w]`.
 struct Conv2d(Window2d);
