@@ -1,9 +1,11 @@
 //! `Var::conv2d` (three ops that are each other's VJPs, on kernels that work a block of
 //! images at a time) against the same function composed from `im2col_wide`, `matmul` and
 //! `permute`: values, gradients, Hessian-vector products and a third-order directional
-//! derivative, over geometries and batches that span several blocks. (First- and second-order
-//! checks against central differences are in `op_gradients.rs`.)
+//! derivative, over geometries and batches that span several blocks; and first- and
+//! second-order checks of the two gradient ops on their own, against central differences.
+//! (Those of `conv2d` itself are in `op_gradients.rs`.)
 
+use metagrad_autodiff::check::{function, gradcheck, gradgradcheck, Tolerance};
 use metagrad_autodiff::strategies::tensor_of;
 use metagrad_autodiff::{Tape, Tensor, Var, Window2d};
 use proptest::prelude::*;
@@ -75,6 +77,39 @@ proptest! {
             for (p, q) in a.to_vec().iter().zip(b.to_vec()) {
                 prop_assert!((p - q).abs() <= 1e-10 * scale, "term {}: ops {} vs composed {}", order, p, q);
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The input gradient as a function of `(W, g)` and the weight gradient as a function of
+    /// `(x, g)`, each reached as the gradient of `<conv2d(x, W), g>` and squared so that its
+    /// second derivative does not vanish.
+    #[test]
+    fn the_gradient_ops_pass_first_and_second_order_checks((window, _c_out, x, w, g, _v) in case()) {
+        let (stride, padding, dilation) = (window.stride, window.padding, window.dilation);
+        let x_shape = x.shape().to_vec();
+        let input_grad = function(move |v| {
+            let x = v[0].tape().var(Tensor::zeros(&x_shape));
+            let inner = (x.conv2d(v[0], stride, padding, dilation) * v[1]).sum();
+            v[0].tape().grad_graph(inner, &[x])[0].square().sum()
+        });
+        let w_shape = w.shape().to_vec();
+        let weight_grad = function(move |v| {
+            let w = v[0].tape().var(Tensor::zeros(&w_shape));
+            let inner = (v[0].conv2d(w, stride, padding, dilation) * v[1]).sum();
+            v[0].tape().grad_graph(inner, &[w])[0].square().sum()
+        });
+        let tolerance = Tolerance::default();
+        for (name, report) in [
+            ("input gradient, first order", gradcheck(&input_grad, &[w.clone(), g.clone()], &tolerance)),
+            ("input gradient, second order", gradgradcheck(&input_grad, &[w.clone(), g.clone()], &tolerance)),
+            ("weight gradient, first order", gradcheck(&weight_grad, &[x.clone(), g.clone()], &tolerance)),
+            ("weight gradient, second order", gradgradcheck(&weight_grad, &[x.clone(), g.clone()], &tolerance)),
+        ] {
+            prop_assert!(report.passed, "{}: {}", name, report);
         }
     }
 }
