@@ -63,7 +63,7 @@ impl Window2d {
     /// Output height and width: `(in + 2 pad - dilation (kernel - 1) - 1) / stride + 1`.
     ///
     /// # Panics
-    /// If the stride or dilation is zero, or the dilated kernel is larger than the padded input.
+    /// If the kernel, stride or dilation is zero, or the dilated kernel is larger than the padded input.
     ///
     /// # Examples
     ///

@@ -280,6 +280,10 @@ impl<T: Float> Strategy<T> for Ewc<T> {
         if self.gamma.is_some() { "online-ewc" } else { "ewc" }.into()
     }
 
+    fn reset(&mut self) {
+        self.anchors.clear();
+    }
+
     fn penalty<'t>(
         &self,
         _: &dyn Classifier<T>,

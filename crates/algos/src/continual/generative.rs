@@ -155,6 +155,10 @@ impl<T: Float> Strategy<T> for GenerativeReplay<T> {
         "generative-replay".into()
     }
 
+    fn reset(&mut self) {
+        (self.previous, self.generator_loss) = (None, f64::NAN);
+    }
+
     fn replay(
         &mut self,
         model: &dyn Classifier<T>,

@@ -88,6 +88,10 @@ impl<T: Float> Strategy<T> for Lwf<T> {
         "lwf".into()
     }
 
+    fn reset(&mut self) {
+        self.previous = None;
+    }
+
     fn begin_task(&mut self, _: &dyn Classifier<T>, params: &Params<T>, cx: &TaskContext<'_, T>) {
         self.previous = (cx.task > 0).then(|| params.clone());
     }

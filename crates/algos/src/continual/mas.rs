@@ -144,6 +144,10 @@ impl<T: Float> Strategy<T> for Mas<T> {
         "mas".into()
     }
 
+    fn reset(&mut self) {
+        self.anchor = None;
+    }
+
     fn penalty<'t>(
         &self,
         _: &dyn Classifier<T>,

@@ -309,6 +309,38 @@ pub trait Strategy<T: Float>: Send {
     /// ```
     fn name(&self) -> String;
 
+    /// Forgets what earlier tasks left behind (anchors, importances, buffers, old models), so
+    /// the strategy starts a new task sequence as if new. [`train_sequence`] calls it before
+    /// the first task, which makes a strategy safe to reuse across runs. A strategy that keeps
+    /// state between tasks must override it; the default does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use metagrad_algos::continual::{Ewc, Mlp, Scenario, Strategy, TaskContext};
+    /// use metagrad_nn::Module;
+    /// use rand::{rngs::StdRng, SeedableRng};
+    /// # use metagrad_algos::continual::{Labelled, Task};
+    /// # use metagrad_autodiff::Tensor;
+    /// # // Tasks of four 2-d points in [0, 1]: class `a` near (1, 0), class `b` near (0, 1).
+    /// # let task = |a: usize, b: usize| {
+    /// #     let inputs = Tensor::from_vec(&[4, 2], vec![1.0, 0.0, 0.9, 0.1, 0.0, 1.0, 0.1, 0.9]);
+    /// #     let examples = Labelled::new(inputs, vec![a, a, b, b]);
+    /// #     Task::<f64> { name: format!("{a}/{b}"), train: examples.clone(), test: examples, classes: vec![a, b] }
+    /// # };
+    /// # let tasks = [task(0, 1), task(2, 3)];
+    ///
+    /// let model = Mlp::new(&[2, 4]);
+    /// let mut rng = StdRng::seed_from_u64(0);
+    /// let params = Module::<f64>::init(&model, &mut rng);
+    /// let mut ewc = Ewc::new(1.0);
+    /// ewc.end_task(&model, &params, &TaskContext { tasks: &tasks, task: 0, scenario: Scenario::TaskIncremental }, &mut rng);
+    /// assert_eq!(ewc.anchors().len(), 1);
+    /// ewc.reset();
+    /// assert!(ewc.anchors().is_empty());
+    /// ```
+    fn reset(&mut self) {}
+
     /// Before training on the task in `cx` starts, with the parameters as they are then.
     ///
     /// # Examples

@@ -292,6 +292,10 @@ impl<T: Float> Strategy<T> for ExperienceReplay<T> {
         if self.asymmetric { "replay-ace" } else { "replay" }.into()
     }
 
+    fn reset(&mut self) {
+        *self = ExperienceReplay { asymmetric: self.asymmetric, ..Self::new(self.capacity) };
+    }
+
     fn current_head(&self, cx: &TaskContext<'_, T>) -> Vec<usize> {
         match cx.scenario {
             Scenario::ClassIncremental if self.asymmetric => cx.tasks[cx.task].classes.clone(),

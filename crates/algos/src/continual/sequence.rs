@@ -201,7 +201,8 @@ pub fn evaluate<T: Float>(
 }
 
 /// Trains `params` on `tasks` in order with `strategy` (see the module docs) and tests after
-/// every task. `progress` hears about every step.
+/// every task. `progress` hears about every step. The strategy is [reset](Strategy::reset)
+/// first, so nothing from an earlier run carries over.
 ///
 /// # Panics
 /// If `tasks` is empty, or a task has no training examples.
@@ -241,6 +242,7 @@ pub fn train_sequence<T: Float>(
     assert!(!tasks.is_empty(), "train_sequence: no tasks");
     let started = std::time::Instant::now();
     let mut rng = StdRng::seed_from_u64(config.seed);
+    strategy.reset();
     let mut state = model.init_state();
     let baseline = evaluate(model, &params, &state, tasks, scenario, 0);
     let mut rows = Vec::with_capacity(tasks.len());

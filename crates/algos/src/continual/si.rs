@@ -123,6 +123,10 @@ impl<T: Float> Strategy<T> for Si<T> {
         "si".into()
     }
 
+    fn reset(&mut self) {
+        (self.start, self.path, self.anchor) = (None, None, None);
+    }
+
     fn begin_task(&mut self, _: &dyn Classifier<T>, params: &Params<T>, _: &TaskContext<'_, T>) {
         self.start = Some(params.clone());
         self.path = Some(params.map(|t| t.map(|_| T::zero())));

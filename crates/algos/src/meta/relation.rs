@@ -88,7 +88,9 @@ impl RelationNet {
         conv4::blocks(1, 4, 2)
     }
 
-    /// The relation module on `[pairs, 128, 7, 7]`: scores `[pairs, 1]` in `(0, 1)`.
+    /// The relation module on `[pairs, 128, h, w]`: scores `[pairs, 1]` in `(0, 1)`. Its two
+    /// pooled blocks take the encoder's 7x7 maps (28x28 inputs) to 1x1; any `h` and `w` from 4
+    /// to 7 pool to 1x1 as well and give the same shapes.
     ///
     /// # Examples
     ///
