@@ -8,8 +8,10 @@
 //! cargo run --release -p metagrad-algos --example fewshot_speed            # the full table
 //! cargo run --release -p metagrad-algos --example fewshot_speed -- --quick # a smoke run
 //! cargo run --release -p metagrad-algos --example fewshot_speed -- --backbone # conv-4 rows only
+//! cargo run --release -p metagrad-algos --example fewshot_speed -- --backbone --repeats 21
 //! ```
 //!
+//! Each figure is the median of `--repeats` timed calls (default 5) after one warm-up call.
 //! Compare with `python ../shared/anchors/conv_step.py` run in the same session.
 
 use metagrad_algos::meta::{conv4, meta_step, Batch, Episode, Maml, MetaMethod, ProtoNet};
@@ -79,7 +81,12 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     // `--backbone`: only the conv-4 forward + backward rows (for profiling the layers).
     let backbone_only = std::env::args().any(|a| a == "--backbone");
-    let repeats = if quick { 1 } else { 5 };
+    let repeats = match std::env::args().skip_while(|a| a != "--repeats").nth(1) {
+        Some(n) => n.parse().expect("--repeats takes a positive count"),
+        None if quick => 1,
+        None => 5,
+    };
+    assert!(repeats > 0, "--repeats takes a positive count");
     let meta_batch = if quick { 2 } else { 32 };
     let mut rng = StdRng::seed_from_u64(0);
     let net = conv4::classifier::<f32>(5);

@@ -50,6 +50,32 @@ pub(crate) fn fill_chunks<T: Float>(chunks: usize, chunk: usize, fill: impl Fn(u
     out
 }
 
+/// `fill(k, a_k, b_k)` for the `k`-th of `chunks` equal chunks of `a` and of `b`, in parallel
+/// when `a` is long.
+pub(crate) fn fill_chunk_pairs<A: Send, B: Send>(
+    a: &mut [A],
+    b: &mut [B],
+    chunks: usize,
+    fill: impl Fn(usize, &mut [A], &mut [B]) + Sync,
+) {
+    if chunks == 0 || a.is_empty() {
+        return;
+    }
+    let (chunk_a, chunk_b) = (a.len() / chunks, b.len() / chunks);
+    #[cfg(feature = "rayon")]
+    if a.len() > BLOCK {
+        use rayon::prelude::*;
+        let per_task = BLOCK.div_ceil(chunk_a);
+        a.par_chunks_mut(chunk_a)
+            .zip(b.par_chunks_mut(chunk_b))
+            .with_min_len(per_task)
+            .enumerate()
+            .for_each(|(k, (a, b))| fill(k, a, b));
+        return;
+    }
+    a.chunks_mut(chunk_a).zip(b.chunks_mut(chunk_b)).enumerate().for_each(|(k, (a, b))| fill(k, a, b));
+}
+
 /// `partial(k)` for `k` in `0..count`, in order; in parallel when each covers enough work.
 pub(crate) fn map_indices<R: Send>(count: usize, work_each: usize, partial: impl Fn(usize) -> R + Sync) -> Vec<R> {
     #[cfg(feature = "rayon")]

@@ -316,6 +316,19 @@ impl<T: Float> Tape<T> {
     /// assert!(!tape.no_grad(|| tape.apply(Double, &[x])).requires_grad());
     /// ```
     pub fn apply<'t>(&'t self, op: impl Op<T>, inputs: &[Var<'t, T>]) -> Var<'t, T> {
+        self.record(op, inputs, None)
+    }
+
+    /// [`apply`](Tape::apply) for an op whose output the caller has already computed (max
+    /// pooling finds its maxima while it finds their positions): records `op` with `value`
+    /// as its output instead of running its forward. Debug builds run the forward anyway and
+    /// check that it gives `value`.
+    pub(crate) fn apply_known<'t>(&'t self, op: impl Op<T>, inputs: &[Var<'t, T>], value: Tensor<T>) -> Var<'t, T> {
+        self.record(op, inputs, Some(value))
+    }
+
+    /// Records `op` on `inputs`, with output `known` or else the op's forward.
+    fn record<'t>(&'t self, op: impl Op<T>, inputs: &[Var<'t, T>], known: Option<Tensor<T>>) -> Var<'t, T> {
         for input in inputs {
             self.check_owns(*input, op.name());
         }
@@ -324,7 +337,17 @@ impl<T: Float> Tape<T> {
             let nodes = self.nodes.borrow();
             let requires_grad = self.recording.get() && inputs.iter().any(|v| nodes[v.id].requires_grad);
             let out = with_small_list(inputs.iter().map(|v| &nodes[v.id].value), |values| {
-                let out = op.forward(values);
+                let out = match known {
+                    None => op.forward(values),
+                    Some(value) => {
+                        debug_assert!(
+                            same_values(&op.forward(values), &value),
+                            "apply_known: {}'s given output differs from its forward",
+                            op.name()
+                        );
+                        value
+                    }
+                };
                 if self.detect_anomaly.get() && !out.is_finite() && self.first_anomaly.borrow().is_none() {
                     *self.first_anomaly.borrow_mut() = Some(Anomaly {
                         op: op.name(),
@@ -632,4 +655,10 @@ impl<T: Float> Drop for RestoreRecording<'_, T> {
     fn drop(&mut self) {
         self.tape.recording.set(self.previous);
     }
+}
+
+/// Same shape, and the same value at every position (NaN matching NaN).
+#[allow(clippy::eq_op)]
+fn same_values<T: Float>(a: &Tensor<T>, b: &Tensor<T>) -> bool {
+    a.shape() == b.shape() && a.to_vec().iter().zip(b.to_vec()).all(|(&x, y)| x == y || (x != x && y != y))
 }

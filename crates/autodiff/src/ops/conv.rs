@@ -236,15 +236,17 @@ impl<'t, T: Float> Var<'t, T> {
         let data = contiguous(&value);
         let per_image = channels * out_h * out_w;
         // Each image's winners, in parallel over the batch when it is large.
-        let winners = crate::parallel::map_indices(batch, window.input_len(), |i| {
-            let image = &data[i * window.input_len()..(i + 1) * window.input_len()];
-            let (mut scratch, mut winners) = (vec![T::zero(); per_image], vec![0usize; per_image]);
-            max_pool2d(&window, image, &mut scratch, &mut winners);
-            winners
+        let (mut maxima, mut argmax) = (vec![T::zero(); batch * per_image], vec![0usize; batch * per_image]);
+        crate::parallel::fill_chunk_pairs(&mut maxima, &mut argmax, batch, |i, maxima, winners| {
+            max_pool2d(&window, &data[i * window.input_len()..(i + 1) * window.input_len()], maxima, winners);
         });
-        let argmax: Vec<usize> = winners.concat();
         let index =
             ArrayD::from_shape_vec(vec![batch, channels, out_h * out_w], argmax).expect("sizes agree").into_shared();
-        self.reshape(&[batch, channels, h * w]).gather(2, &index).reshape(&[batch, channels, out_h, out_w])
+        // The kernel found the maxima with their positions: the gather records them as its
+        // output rather than picking them out again.
+        let maxima = Tensor::from_vec(&[batch, channels, out_h * out_w], maxima);
+        self.reshape(&[batch, channels, h * w])
+            .gather_known(2, &index, maxima)
+            .reshape(&[batch, channels, out_h, out_w])
     }
 }

@@ -152,6 +152,15 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.apply(Gather { axis, index: index.clone() }, &[self])
     }
 
+    /// [`gather`](Var::gather) whose result the caller already holds (`value`, of the
+    /// index's shape): the op is recorded, and differentiates, as a gather.
+    pub(crate) fn gather_known(self, axis: usize, index: &Indices, value: Tensor<T>) -> Self {
+        let shape = self.shape();
+        let bound = shape.get(axis).copied().unwrap_or(0);
+        check_index("gather", axis, index, &shape, bound);
+        self.tape.apply_known(Gather { axis, index: index.clone() }, &[self], value)
+    }
+
     /// Adds each element into slot `index[p]` of `axis`, which gets `size` slots:
     /// `out[p with p[axis] = index[p]] += x[p]`. The adjoint of [`Var::gather`].
     ///
