@@ -124,6 +124,11 @@ pub fn conv2d_forward<T: Element>(window: &Window2d, images: &[T], filters: &[T]
     over_blocks(images, window.input_len(), out, c_out * p, per_block, |block, out| {
         let n = out.len() / (c_out * p).max(1);
         let cols = lower(window, block);
+        if n == 1 {
+            // A block of one image (28x28 and larger): the product is already NCHW.
+            gemm_serial(MatRef::row_major(filters, c_out, rows), MatRef::row_major(&cols, rows, p), out);
+            return;
+        }
         let mut product = vec![T::ZERO; c_out * n * p];
         gemm_serial(MatRef::row_major(filters, c_out, rows), MatRef::row_major(&cols, rows, n * p), &mut product);
         // [c_out, n * P] -> [n, c_out, P]
