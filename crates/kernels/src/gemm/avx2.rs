@@ -121,3 +121,44 @@ microkernel!(
     _mm256_fmadd_pd,
     _mm256_mul_pd
 );
+
+/// Transposes an 8 x 8 block of 32-bit values: row `i` of the destination (`dst + i * dst_stride`)
+/// receives column `i` of the source (`src + j * src_stride + i` for `j` in `0..8`). Packing
+/// uses it for a transposed `B` (a convolution's `cols^T`), which it would otherwise copy one
+/// value at a time.
+///
+/// # Safety
+/// The CPU must support AVX. The 8 source rows of 8 values and the 8 destination rows of 8
+/// values must be in bounds, and the two blocks must not overlap.
+#[target_feature(enable = "avx")]
+pub(crate) unsafe fn transpose_8x8_f32(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+    // SAFETY: the caller guarantees rows 0..8 of both blocks are in bounds.
+    unsafe {
+        let r: [__m256; 8] = std::array::from_fn(|j| _mm256_loadu_ps(src.add(j * src_stride)));
+        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+        let t = [
+            _mm256_unpacklo_ps(r[0], r[1]),
+            _mm256_unpackhi_ps(r[0], r[1]),
+            _mm256_unpacklo_ps(r[2], r[3]),
+            _mm256_unpackhi_ps(r[2], r[3]),
+            _mm256_unpacklo_ps(r[4], r[5]),
+            _mm256_unpackhi_ps(r[4], r[5]),
+            _mm256_unpacklo_ps(r[6], r[7]),
+            _mm256_unpackhi_ps(r[6], r[7]),
+        ];
+        let u = [
+            _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+            _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+            _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+            _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+            _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+            _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+            _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+            _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+        ];
+        for i in 0..4 {
+            _mm256_storeu_ps(dst.add(i * dst_stride), _mm256_permute2f128_ps::<0x20>(u[i], u[i + 4]));
+            _mm256_storeu_ps(dst.add((i + 4) * dst_stride), _mm256_permute2f128_ps::<0x31>(u[i], u[i + 4]));
+        }
+    }
+}

@@ -305,7 +305,7 @@ fn packed<T: Element>(
         for pc in (0..k).step_by(KC) {
             let kc = KC.min(k - pc);
             let first = overwrite && pc == 0;
-            let b_pack = pack::pack_b(&b, (pc, pc + kc), (jc, jc + nc), nr, threads > 1, &mut b_buffer);
+            let b_pack = pack::pack_b(&b, (pc, pc + kc), (jc, jc + nc), nr, threads > 1, isa, &mut b_buffer);
             // Tasks: row blocks of C, each cut into column chunks when there are fewer row
             // blocks than threads.
             let row_blocks = m.div_ceil(mc);

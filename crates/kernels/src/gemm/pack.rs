@@ -7,7 +7,7 @@
 //! so the microkernel never needs a bounds check.
 
 use super::MatRef;
-use crate::Element;
+use crate::{Element, Isa};
 
 /// Cache-line alignment of packed panels: a row of an f32 `B` panel is one 64-byte line, so
 /// an aligned panel never splits a vector load across two lines.
@@ -86,13 +86,14 @@ pub(crate) fn pack_a<'b, T: Element>(
 
 /// Packs rows `ps.0..ps.1` and columns `cols.0..cols.1` of `b` into `nr`-column panels, in an
 /// aligned part of `buffer`, which it returns; the panels are spread over threads when
-/// `parallel`.
+/// `parallel`. `isa` picks the fast transposes.
 pub(crate) fn pack_b<'b, T: Element>(
     b: &MatRef<'_, T>,
     ps: (usize, usize),
     cols: (usize, usize),
     nr: usize,
     parallel: bool,
+    isa: Isa,
     buffer: &'b mut Vec<T>,
 ) -> &'b [T] {
     let (k, n) = (ps.1 - ps.0, cols.1 - cols.0);
@@ -120,6 +121,9 @@ pub(crate) fn pack_b<'b, T: Element>(
         } else {
             for (slot, panel) in chunk.chunks_exact_mut(nr * k).enumerate() {
                 let (col0, live) = panel_cols(slot);
+                if transposed_full_panel_avx(b, (ps.0, k), col0, live, nr, isa, panel) {
+                    continue;
+                }
                 for j in 0..live {
                     let base = ps.0 * b.row_stride + (col0 + j) * b.col_stride;
                     for p in 0..k {
@@ -142,4 +146,58 @@ pub(crate) fn pack_b<'b, T: Element>(
     let _ = parallel;
     out.chunks_mut(task_len).enumerate().for_each(pack_panels);
     out
+}
+
+/// Packs one full panel (`live == nr` columns from `col0`, `k` rows from `p0`) of a `B` stored
+/// transposed (row stride 1, so each column is a run along k) of 32-bit values, 8 x 8 blocks
+/// at a time with AVX; the last `k % 8` rows one value at a time. Returns false, having done
+/// nothing, when that does not apply (another ISA, another type, a partial panel).
+#[allow(unused_variables)]
+fn transposed_full_panel_avx<T: Element>(
+    b: &MatRef<'_, T>,
+    (p0, k): (usize, usize),
+    col0: usize,
+    live: usize,
+    nr: usize,
+    isa: Isa,
+    panel: &mut [T],
+) -> bool {
+    #[cfg(all(target_arch = "x86_64", feature = "simd"))]
+    if isa == Isa::Avx2Fma
+        && std::mem::size_of::<T>() == 4
+        && b.row_stride == 1
+        && live == nr
+        && nr.is_multiple_of(8)
+        && k > 0
+    {
+        let base = |j: usize| p0 + (col0 + j) * b.col_stride;
+        // Every read below is at base(j) + p for j < nr, p < k, the last being this one.
+        assert!(base(nr - 1) + k <= b.data.len() && panel.len() >= nr * k, "pack_b: panel out of bounds");
+        let whole = k - k % 8;
+        for j0 in (0..nr).step_by(8) {
+            for q0 in (0..whole).step_by(8) {
+                // SAFETY: source rows j0..j0 + 8 hold values q0..q0 + 8 at base(j) + q0
+                // (in bounds by the assert, q0 + 8 <= k); destination rows q0..q0 + 8 hold
+                // columns j0..j0 + 8 (q0 + 8 <= k and j0 + 8 <= nr, inside nr * k); the
+                // caller's Isa says the CPU has AVX2, hence AVX; T is 32 bits wide, so the
+                // bits move unchanged as f32 lanes; `panel` is borrowed mutably from a buffer
+                // that `b` cannot alias.
+                unsafe {
+                    super::avx2::transpose_8x8_f32(
+                        b.data.as_ptr().add(base(j0) + q0) as *const f32,
+                        b.col_stride,
+                        panel.as_mut_ptr().add(q0 * nr + j0) as *mut f32,
+                        nr,
+                    );
+                }
+            }
+        }
+        for j in 0..nr {
+            for q in whole..k {
+                panel[q * nr + j] = b.data[base(j) + q];
+            }
+        }
+        return true;
+    }
+    false
 }
