@@ -24,7 +24,8 @@
 //! written with `standardize_channels`, `N` and differentiable arithmetic, so every order of
 //! derivative follows. Composed from primitives, the same forward would take six full-size
 //! temporaries and its backward a dozen; fused, the forward reads `x` three times and writes
-//! once, and the backward reads `x` and `g` three times and writes once.
+//! once, and the backward, which reuses the forward's per-channel statistics, reads `x` and
+//! `g` twice and writes once.
 //!
 //! Statistics are summed per channel in one fixed order, so results do not depend on the
 //! number of threads.
@@ -32,6 +33,13 @@
 use crate::parallel;
 use crate::{Float, Grads, Op, Tensor, Var};
 use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+/// Per channel `(mean, r)` of an op's input `x`: found by whichever op on that `x` runs first
+/// (the forward) and shared with the VJP ops applied to the same `x` later, which would
+/// otherwise read `x` twice more to find them again. A tape's values never change, so they
+/// stay valid.
+type Stats<T> = Arc<OnceLock<Vec<(T, T)>>>;
 
 /// `x`'s elements in row-major order, borrowed when they already are.
 fn row_major<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
@@ -112,18 +120,19 @@ fn check_rank(shape: &[usize], op: &str) {
 }
 
 /// `x^ = (x - mu) r` per channel.
-struct Standardize {
+struct Standardize<T> {
     eps: f64,
+    stats: Stats<T>,
 }
 
-impl<T: Float> Op<T> for Standardize {
+impl<T: Float> Op<T> for Standardize<T> {
     fn name(&self) -> &'static str {
         "standardize_channels"
     }
     fn forward(&self, inputs: &[&Tensor<T>]) -> Tensor<T> {
         let x = row_major(inputs[0]);
         let (n, c, s) = layout(inputs[0].shape());
-        let stats = moments(&x, (n, c, s), Some(self.eps));
+        let stats = self.stats.get_or_init(|| moments(&x, (n, c, s), Some(self.eps)));
         let out = parallel::fill_chunks(n, c * s, |b, out: &mut [T]| {
             let x = &x[b * c * s..(b + 1) * c * s];
             for ((&(mean, r), x), out) in stats.iter().zip(x.chunks_exact(s)).zip(out.chunks_exact_mut(s)) {
@@ -135,16 +144,17 @@ impl<T: Float> Op<T> for Standardize {
         Tensor::from_vec(inputs[0].shape(), out)
     }
     fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
-        vec![Some(standardize_vjp(x[0], g, self.eps))]
+        vec![Some(standardize_vjp(x[0], g, self.eps, self.stats.clone()))]
     }
 }
 
 /// `N(g) = r (g - mean(g) - x^ mean(g x^))` per channel, from inputs `(x, g)`.
-struct StandardizeVjp {
+struct StandardizeVjp<T> {
     eps: f64,
+    stats: Stats<T>,
 }
 
-impl<T: Float> Op<T> for StandardizeVjp {
+impl<T: Float> Op<T> for StandardizeVjp<T> {
     fn name(&self) -> &'static str {
         "standardize_channels_vjp"
     }
@@ -152,7 +162,7 @@ impl<T: Float> Op<T> for StandardizeVjp {
         let (x, g) = (row_major(inputs[0]), row_major(inputs[1]));
         let (n, c, s) = layout(inputs[0].shape());
         let m = T::of((n * s) as f64);
-        let stats = moments(&x, (n, c, s), Some(self.eps));
+        let stats = self.stats.get_or_init(|| moments(&x, (n, c, s), Some(self.eps)));
         // Per channel: mean(g) and mean(g x^).
         let means = parallel::map_indices(c, n * s, |ch| {
             let (mean, r) = stats[ch];
@@ -179,14 +189,14 @@ impl<T: Float> Op<T> for StandardizeVjp {
     }
     fn vjp<'t>(&self, inputs: &[Var<'t, T>], dx: Var<'t, T>, u: Var<'t, T>, wants: &[bool]) -> Grads<'t, T> {
         let (x, g) = (inputs[0], inputs[1]);
-        let n_u = standardize_vjp(x, u, self.eps);
+        let n_u = standardize_vjp(x, u, self.eps, self.stats.clone());
         let grad_x = wants[0].then(|| {
             let shape = x.shape();
             let axes: Vec<usize> = (0..shape.len()).filter(|&a| a != 1).collect();
             let m = T::of((shape[0] * layout(&shape).2) as f64);
             let centred = x - x.mean_axes(&axes, true);
             let r = (centred.square().mean_axes(&axes, true) + T::of(self.eps)).powf(T::of(-0.5));
-            let x_hat = x.standardize_channels(self.eps);
+            let x_hat = x.tape.apply(Standardize { eps: self.eps, stats: self.stats.clone() }, &[x]);
             let per_channel = |a: Var<'t, T>, b: Var<'t, T>| (a * b).sum_axes(&axes, true);
             let mean_g_x_hat = per_channel(g, x_hat) * (T::one() / m);
             -(r * (T::one() / m)) * (x_hat * per_channel(u, dx) + dx * per_channel(u, x_hat)) - r * mean_g_x_hat * n_u
@@ -195,9 +205,9 @@ impl<T: Float> Op<T> for StandardizeVjp {
     }
 }
 
-/// `N(g)` for `x` (the VJP of [`Var::standardize_channels`]).
-fn standardize_vjp<'t, T: Float>(x: Var<'t, T>, g: Var<'t, T>, eps: f64) -> Var<'t, T> {
-    x.tape.apply(StandardizeVjp { eps }, &[x, g])
+/// `N(g)` for `x` (the VJP of [`Var::standardize_channels`]); `stats` are `x`'s, if known.
+fn standardize_vjp<'t, T: Float>(x: Var<'t, T>, g: Var<'t, T>, eps: f64, stats: Stats<T>) -> Var<'t, T> {
+    x.tape.apply(StandardizeVjp { eps, stats }, &[x, g])
 }
 
 impl<'t, T: Float> Var<'t, T> {
@@ -227,6 +237,6 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn standardize_channels(self, eps: f64) -> Self {
         check_rank(&self.shape(), "standardize_channels");
         assert!(eps >= 0.0, "standardize_channels: eps = {eps} is negative");
-        self.tape.apply(Standardize { eps }, &[self])
+        self.tape.apply(Standardize { eps, stats: Stats::default() }, &[self])
     }
 }
