@@ -585,7 +585,7 @@ fn pool_plane<T: Element>(window: &Window2d, plane: &[T], taps: &[usize], values
 
 /// [`pool_plane`] for the 2x2 pool of stride 2 (the conv-4's): the four taps of a window are
 /// two pairs of neighbours on two rows, compared in the same order as the general loop
-/// (top left, top right, bottom left, bottom right), with selects the compiler can vectorise.
+/// (top left, top right, bottom left, bottom right), with selects rather than branches.
 fn pool_plane_2x2<T: Element>(window: &Window2d, plane: &[T], values: &mut [T], argmax: &mut [usize]) {
     let ((out_h, out_w), w) = (window.output(), window.input.1);
     for oh in 0..out_h {
