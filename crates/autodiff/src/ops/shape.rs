@@ -125,10 +125,8 @@ impl<T: Float> Op<T> for SumTo {
             };
             return Tensor::from_vec(target, vec![total]);
         }
-        // A block pattern (a bias or per-channel gradient): one pass over the slice. Each run
-        // of `inner` values is summed by the kernel's fixed-order vectorised sum (a running
-        // sum would wait on each addition: 3.8 M of them for a conv-4 layer's bias), and the
-        // runs' sums are added in memory order.
+        // A block pattern (a bias or per-channel gradient): one pass over the slice, adding in
+        // memory order, which for a bias is the general path's order too.
         if let (Some(values), Some((outer, mid, inner))) = (x[0].array().as_slice(), block_layout(x[0].shape(), target))
         {
             let mut acc = vec![T::zero(); mid];
@@ -137,11 +135,7 @@ impl<T: Float> Op<T> for SumTo {
                 // the same additions in the same order on any number of threads.
                 let partials = crate::parallel::map_indices(outer, mid * inner, |o| {
                     let outer_block = &values[o * mid * inner..(o + 1) * mid * inner];
-                    if inner == 1 {
-                        outer_block.to_vec()
-                    } else {
-                        outer_block.chunks_exact(inner).map(metagrad_kernels::sum).collect()
-                    }
+                    outer_block.chunks_exact(inner).map(|block| block.iter().fold(T::zero(), |s, &v| s + v)).collect()
                 });
                 for partial in partials {
                     let partial: Vec<T> = partial;
