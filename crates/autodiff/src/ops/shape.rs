@@ -134,8 +134,7 @@ impl<T: Float> Op<T> for SumTo {
                 // Each outer block's sums (in parallel when long), then added in block order:
                 // the same additions in the same order on any number of threads.
                 let partials = crate::parallel::map_indices(outer, mid * inner, |o| {
-                    let outer_block = &values[o * mid * inner..(o + 1) * mid * inner];
-                    outer_block.chunks_exact(inner).map(|block| block.iter().fold(T::zero(), |s, &v| s + v)).collect()
+                    fold_runs(&values[o * mid * inner..(o + 1) * mid * inner], inner)
                 });
                 for partial in partials {
                     let partial: Vec<T> = partial;
@@ -160,6 +159,30 @@ impl<T: Float> Op<T> for SumTo {
     fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
         vec![Some(g.broadcast_to(&x[0].shape()))]
     }
+}
+
+/// The running sum, from zero in memory order, of each run of `inner` values in `block` (a
+/// row-major `mid x inner` slice): for every run the same additions in the same order as
+/// `run.iter().fold(0, +)`, so the same bits. Eight runs' folds are interleaved so that their
+/// additions overlap instead of each waiting on the one before; a fixed-order vectorised sum
+/// would be faster still but rounds differently, and training runs (BYOL's learning test among
+/// them) are sensitive to the last bits of bias gradients.
+fn fold_runs<T: Float>(block: &[T], inner: usize) -> Vec<T> {
+    const LANES: usize = 8;
+    let mut sums = Vec::with_capacity(block.len() / inner);
+    let mut groups = block.chunks_exact(LANES * inner);
+    for group in &mut groups {
+        let runs: [&[T]; LANES] = std::array::from_fn(|j| &group[j * inner..(j + 1) * inner]);
+        let mut lanes = [T::zero(); LANES];
+        for i in 0..inner {
+            for (lane, run) in lanes.iter_mut().zip(&runs) {
+                *lane += run[i];
+            }
+        }
+        sums.extend_from_slice(&lanes);
+    }
+    sums.extend(groups.remainder().chunks_exact(inner).map(|run| run.iter().fold(T::zero(), |s, &v| s + v)));
+    sums
 }
 
 impl<'t, T: Float> Var<'t, T> {
@@ -433,6 +456,19 @@ mod tests {
             let back = tape.constant(summed.clone()).broadcast_to(large).value();
             let expected = Tensor::from_array(summed.array().broadcast(IxDyn(large)).unwrap().to_owned());
             assert_eq!(back, expected, "broadcast_to {small:?} -> {large:?}");
+        }
+    }
+
+    /// The block path's per-run sums are the running folds' bits exactly, for run counts
+    /// that do and do not fill the interleaved groups (f32, where reordering shows).
+    #[test]
+    fn fold_runs_keeps_the_running_folds_bits() {
+        for (mid, inner) in [(1, 5), (8, 1), (8, 49), (13, 30), (64, 196), (3, 1000)] {
+            let block: Vec<f32> = (0..mid * inner).map(|i| ((i as f32) * 0.731).sin() * 1e3 + 0.1).collect();
+            let expected: Vec<u32> =
+                block.chunks_exact(inner).map(|run| run.iter().fold(0.0f32, |s, &v| s + v).to_bits()).collect();
+            let got: Vec<u32> = super::fold_runs(&block, inner).iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, expected, "mid {mid}, inner {inner}");
         }
     }
 
