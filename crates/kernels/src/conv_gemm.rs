@@ -24,6 +24,7 @@
 
 use crate::conv::{add_row, fill_row};
 use crate::gemm::gemm_serial;
+use crate::scratch::with_scratch;
 use crate::{Element, MatRef, Window2d};
 
 /// Columns per block to aim for: `rows x BLOCK_COLUMNS` values of `cols(x)` (576 x 256 f32,
@@ -51,29 +52,126 @@ fn batch_of(what: &str, window: &Window2d, c_out: usize, images: usize, grads: u
     batch
 }
 
-/// The column matrix `[rows, n * P]` of `n` images laid end to end.
-fn lower<T: Element>(window: &Window2d, images: &[T]) -> Vec<T> {
-    let (rows, p, len) = (window.column_rows(), window.column_cols(), window.input_len().max(1));
+/// The column matrix `[rows, n * P]` of `n` images laid end to end, into `cols` (every value
+/// overwritten).
+fn lower<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) {
+    let (p, len) = (window.column_cols(), window.input_len().max(1));
     let n = images.len() / len;
-    let mut cols = vec![T::ZERO; rows * n * p];
+    debug_assert_eq!(cols.len(), window.column_rows() * n * p);
+    if window.stride == (1, 1) && window.dilation == (1, 1) {
+        lower_dense(window, images, cols);
+        return;
+    }
     for (row, dst) in cols.chunks_exact_mut((n * p).max(1)).enumerate() {
         for (image, part) in images.chunks_exact(len).zip(dst.chunks_exact_mut(p.max(1))) {
             fill_row(window, row, image, part);
         }
     }
-    cols
 }
 
-/// `g` of a block, `[n, c_out, P]`, as the matrix `[c_out, n * P]`.
-fn widen<T: Element>(grads: &[T], c_out: usize, p: usize) -> Vec<T> {
+/// [`lower`] for a dense window of stride 1: each input plane is first copied into a
+/// zero-bordered one, so that every tap's row of outputs is one unbroken run of it, with no
+/// padding to test for and no short fills (which had cost as much as the copies).
+fn lower_dense<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) {
+    let ((h, w), (kh, kw), (ph, pw)) = (window.input, window.kernel, window.padding);
+    let ((out_h, out_w), p) = (window.output(), window.column_cols());
+    let (pitch, plane_len) = (w + 2 * pw, h * w);
+    let width = cols.len() / window.column_rows().max(1);
+    let mut padded = vec![T::ZERO; (h + 2 * ph) * pitch];
+    for (i, image) in images.chunks_exact(window.input_len().max(1)).enumerate() {
+        for (c, plane) in image.chunks_exact(plane_len.max(1)).enumerate() {
+            for (y, src) in plane.chunks_exact(w.max(1)).enumerate() {
+                padded[(y + ph) * pitch + pw..][..w].copy_from_slice(src);
+            }
+            for (tap, (ki, kj)) in (0..kh).flat_map(|ki| (0..kw).map(move |kj| (ki, kj))).enumerate() {
+                let dst = &mut cols[(c * kh * kw + tap) * width + i * p..][..p];
+                for (oh, run) in dst.chunks_exact_mut(out_w.max(1)).enumerate() {
+                    copy_run(run, &padded[(oh + ki) * pitch + kj..][..out_w]);
+                }
+                debug_assert_eq!(dst.len(), out_h * out_w);
+            }
+        }
+    }
+}
+
+/// The adjoint of [`lower_dense`], as `col2im` of each image (overwritten): the columns'
+/// entries are added into a zero-bordered plane, whose interior is the image's gradient. Every
+/// pixel gets its entries in the order of `add_row`'s (row by row of `cols`, from zero), so
+/// the bits are the same, without the padding's tests.
+fn raise_dense<T: Element>(window: &Window2d, cols: &[T], images: &mut [T]) {
+    let ((h, w), (kh, kw), (ph, pw)) = (window.input, window.kernel, window.padding);
+    let ((out_h, out_w), p) = (window.output(), window.column_cols());
+    let (pitch, plane_len) = (w + 2 * pw, h * w);
+    let width = cols.len() / window.column_rows().max(1);
+    let mut padded = vec![T::ZERO; (h + 2 * ph) * pitch];
+    for (i, image) in images.chunks_exact_mut(window.input_len().max(1)).enumerate() {
+        for (c, plane) in image.chunks_exact_mut(plane_len.max(1)).enumerate() {
+            padded.fill(T::ZERO);
+            for (tap, (ki, kj)) in (0..kh).flat_map(|ki| (0..kw).map(move |kj| (ki, kj))).enumerate() {
+                let src = &cols[(c * kh * kw + tap) * width + i * p..][..p];
+                for (oh, run) in src.chunks_exact(out_w.max(1)).enumerate() {
+                    let dst = &mut padded[(oh + ki) * pitch + kj..][..out_w];
+                    for (d, &v) in dst.iter_mut().zip(run) {
+                        *d += v;
+                    }
+                }
+                debug_assert_eq!(src.len(), out_h * out_w);
+            }
+            for (y, dst) in plane.chunks_exact_mut(w.max(1)).enumerate() {
+                dst.copy_from_slice(&padded[(y + ph) * pitch + pw..][..w]);
+            }
+        }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the short runs of a lowering (3 to 28 values): runs of at
+/// least 8 are copied 8 values at a time, the last 8 overlapping the one before, as fixed-size
+/// copies the compiler keeps inline rather than one `memcpy` call per run.
+#[inline(always)]
+fn copy_run<T: Element>(dst: &mut [T], src: &[T]) {
+    let len = dst.len();
+    assert_eq!(len, src.len());
+    if len < 8 {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = v;
+        }
+        return;
+    }
+    let chunk = |dst: &mut [T], at: usize| {
+        let from: &[T; 8] = src[at..at + 8].try_into().expect("8 values");
+        let to: &mut [T; 8] = (&mut dst[at..at + 8]).try_into().expect("8 values");
+        *to = *from;
+    };
+    let mut at = 0;
+    while at + 8 < len {
+        chunk(dst, at);
+        at += 8;
+    }
+    chunk(dst, len - 8);
+}
+
+/// `g` of a block, `[n, c_out, P]`, as the matrix `[c_out, n * P]`, into `wide` (every value
+/// overwritten); returns it. A block of one image is that matrix already: then `grads` itself.
+fn widen<'a, T: Element>(grads: &'a [T], c_out: usize, p: usize, wide: &'a mut [T]) -> &'a [T] {
     let n = grads.len() / (c_out * p).max(1);
-    let mut wide = vec![T::ZERO; grads.len()];
+    if n == 1 {
+        return grads;
+    }
     for (i, image) in grads.chunks_exact((c_out * p).max(1)).enumerate() {
         for (c, channel) in image.chunks_exact(p.max(1)).enumerate() {
             wide[c * n * p + i * p..c * n * p + (i + 1) * p].copy_from_slice(channel);
         }
     }
     wide
+}
+
+/// The scratch length [`widen`] needs for a block of `grads`: none for one image.
+fn widen_len(grads: usize, c_out: usize, p: usize) -> usize {
+    if grads == c_out * p {
+        0
+    } else {
+        grads
+    }
 }
 
 /// Runs `f(block index, input block, output block)` over blocks of `per_block` images, in
@@ -123,20 +221,23 @@ pub fn conv2d_forward<T: Element>(window: &Window2d, images: &[T], filters: &[T]
     let per_block = images_per_block(window, batch);
     over_blocks(images, window.input_len(), out, c_out * p, per_block, |block, out| {
         let n = out.len() / (c_out * p).max(1);
-        let cols = lower(window, block);
-        if n == 1 {
-            // A block of one image (28x28 and larger): the product is already NCHW.
-            gemm_serial(MatRef::row_major(filters, c_out, rows), MatRef::row_major(&cols, rows, p), out);
-            return;
-        }
-        let mut product = vec![T::ZERO; c_out * n * p];
-        gemm_serial(MatRef::row_major(filters, c_out, rows), MatRef::row_major(&cols, rows, n * p), &mut product);
-        // [c_out, n * P] -> [n, c_out, P]
-        for (i, image) in out.chunks_exact_mut((c_out * p).max(1)).enumerate() {
-            for (c, channel) in image.chunks_exact_mut(p.max(1)).enumerate() {
-                channel.copy_from_slice(&product[c * n * p + i * p..c * n * p + (i + 1) * p]);
+        with_scratch(rows * n * p, |cols| {
+            lower(window, block, cols);
+            if n == 1 {
+                // A block of one image (28x28 and larger): the product is already NCHW.
+                gemm_serial(MatRef::row_major(filters, c_out, rows), MatRef::row_major(cols, rows, p), out);
+                return;
             }
-        }
+            with_scratch(c_out * n * p, |product| {
+                gemm_serial(MatRef::row_major(filters, c_out, rows), MatRef::row_major(cols, rows, n * p), product);
+                // [c_out, n * P] -> [n, c_out, P]
+                for (i, image) in out.chunks_exact_mut((c_out * p).max(1)).enumerate() {
+                    for (c, channel) in image.chunks_exact_mut(p.max(1)).enumerate() {
+                        channel.copy_from_slice(&product[c * n * p + i * p..c * n * p + (i + 1) * p]);
+                    }
+                }
+            });
+        });
     });
 }
 
@@ -172,15 +273,22 @@ pub fn conv2d_input_grad<T: Element>(
     let filters_t = MatRef::new(filters, rows, c_out, 1, rows);
     over_blocks(grads, c_out * p, images_grad, len, per_block, |block, images| {
         let n = images.len() / len.max(1);
-        let wide = widen(block, c_out, p);
-        let mut cols = vec![T::ZERO; rows * n * p];
-        gemm_serial(filters_t, MatRef::row_major(&wide, c_out, n * p), &mut cols);
-        for (i, image) in images.chunks_exact_mut(len.max(1)).enumerate() {
-            image.fill(T::ZERO);
-            for (row, src) in cols.chunks_exact((n * p).max(1)).enumerate() {
-                add_row(window, row, &src[i * p..(i + 1) * p], image);
-            }
-        }
+        with_scratch(widen_len(block.len(), c_out, p), |wide| {
+            let wide = widen(block, c_out, p, wide);
+            with_scratch(rows * n * p, |cols| {
+                gemm_serial(filters_t, MatRef::row_major(wide, c_out, n * p), cols);
+                if window.stride == (1, 1) && window.dilation == (1, 1) {
+                    raise_dense(window, cols, images);
+                    return;
+                }
+                for (i, image) in images.chunks_exact_mut(len.max(1)).enumerate() {
+                    image.fill(T::ZERO);
+                    for (row, src) in cols.chunks_exact((n * p).max(1)).enumerate() {
+                        add_row(window, row, &src[i * p..(i + 1) * p], image);
+                    }
+                }
+            });
+        });
     });
 }
 
@@ -217,12 +325,32 @@ pub fn conv2d_weight_grad<T: Element>(
     let partial = |b: usize| {
         let (i0, i1) = (b * per_block, batch.min(b * per_block + per_block));
         let n = i1 - i0;
-        let cols = lower(window, &images[i0 * len..i1 * len]);
-        let wide = widen(&grads[i0 * c_out * p..i1 * c_out * p], c_out, p);
+        let block = &grads[i0 * c_out * p..i1 * c_out * p];
         let mut part = vec![T::ZERO; c_out * rows];
-        // cols^T, a view of the block's column matrix.
-        let cols_t = MatRef::new(&cols, n * p, rows, 1, n * p);
-        gemm_serial(MatRef::row_major(&wide, c_out, n * p), cols_t, &mut part);
+        with_scratch(rows * n * p, |cols| {
+            lower(window, &images[i0 * len..i1 * len], cols);
+            with_scratch(widen_len(block.len(), c_out, p), |wide| {
+                let wide = widen(block, c_out, p, wide);
+                if rows < c_out {
+                    // Few taps (a first layer's 9): dW^T = cols g^T, so that the long operand,
+                    // g, is the one packed by fast transposes and the short one fills the
+                    // tiles' rows. Each element adds the same products in the same order, so
+                    // the bits are those of g cols^T.
+                    let mut part_t = vec![T::ZERO; rows * c_out];
+                    let wide_t = MatRef::new(wide, n * p, c_out, 1, n * p);
+                    gemm_serial(MatRef::row_major(cols, rows, n * p), wide_t, &mut part_t);
+                    for (r, row) in part_t.chunks_exact(c_out).enumerate() {
+                        for (c, &v) in row.iter().enumerate() {
+                            part[c * rows + r] = v;
+                        }
+                    }
+                } else {
+                    // cols^T, a view of the block's column matrix.
+                    let cols_t = MatRef::new(cols, n * p, rows, 1, n * p);
+                    gemm_serial(MatRef::row_major(wide, c_out, n * p), cols_t, &mut part);
+                }
+            });
+        });
         part
     };
     #[cfg(feature = "rayon")]
@@ -275,9 +403,10 @@ mod tests {
                 }
             }
 
-            let wide = widen(&dy, c_out, p);
+            let mut buffer = vec![0.0; dy.len()];
+            let wide = widen(&dy, c_out, p, &mut buffer);
             let mut dcols = vec![0.0; rows * batch * p];
-            gemm(MatRef::new(&w, rows, c_out, 1, rows), MatRef::row_major(&wide, c_out, batch * p), &mut dcols);
+            gemm(MatRef::new(&w, rows, c_out, 1, rows), MatRef::row_major(wide, c_out, batch * p), &mut dcols);
             let mut want_dx = vec![0.0; x.len()];
             col2im_wide(&g, &dcols, &mut want_dx);
             let mut dx = vec![f64::NAN; x.len()];
@@ -285,10 +414,71 @@ mod tests {
             prop_assert_eq!(dx, want_dx);
 
             let mut want_dw = vec![0.0; w.len()];
-            gemm(MatRef::row_major(&wide, c_out, batch * p), MatRef::new(&cols, batch * p, rows, 1, batch * p), &mut want_dw);
+            gemm(MatRef::row_major(wide, c_out, batch * p), MatRef::new(&cols, batch * p, rows, 1, batch * p), &mut want_dw);
             let mut dw = vec![f64::NAN; w.len()];
             conv2d_weight_grad(&g, &x, &dy, c_out, &mut dw);
             prop_assert_eq!(dw, want_dw);
+        }
+    }
+
+    /// With fewer taps than filters (a first layer: 9 taps, 64 filters), the weight gradient
+    /// is computed as `(cols g^T)^T`; its f32 bits must be those of `g cols^T`, block by block
+    /// in block order, for blocks of one image (28x28, the packed path) and of several (5x5,
+    /// the small path).
+    #[test]
+    fn few_taps_keep_the_bits_of_g_cols_transposed() {
+        for (side, batch) in [(28, 3), (5, 20)] {
+            let g = Window2d::new(1, (side, side), (3, 3), (1, 1), (1, 1));
+            let (rows, p, c_out) = (g.column_rows(), g.column_cols(), 64);
+            let noise = |n: usize, seed: usize| -> Vec<f32> {
+                (0..n).map(|i| (((i * 7919 + seed) % 1009) as f32 * 0.618).sin()).collect()
+            };
+            let (x, dy) = (noise(batch * g.input_len(), 1), noise(batch * c_out * p, 2));
+            let per_block = images_per_block(&g, batch);
+            let mut want = vec![0.0f32; c_out * rows];
+            for i0 in (0..batch).step_by(per_block) {
+                let n = per_block.min(batch - i0);
+                let mut cols = vec![0.0f32; rows * n * p];
+                lower(&g, &x[i0 * g.input_len()..(i0 + n) * g.input_len()], &mut cols);
+                let mut buffer = vec![0.0f32; n * c_out * p];
+                let wide = widen(&dy[i0 * c_out * p..(i0 + n) * c_out * p], c_out, p, &mut buffer);
+                let mut part = vec![0.0f32; c_out * rows];
+                gemm(MatRef::row_major(wide, c_out, n * p), MatRef::new(&cols, n * p, rows, 1, n * p), &mut part);
+                want.iter_mut().zip(&part).for_each(|(w, v)| *w += v);
+            }
+            let mut dw = vec![f32::NAN; c_out * rows];
+            conv2d_weight_grad(&g, &x, &dy, c_out, &mut dw);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&dw), bits(&want), "{side}x{side}, batch {batch}");
+        }
+    }
+
+    /// The dense lowering and raising (stride 1, through zero-bordered planes) keep the bits
+    /// of `im2col_wide` and `col2im_wide` in f32: the forward against `W cols(x)`, the input
+    /// gradient against `col2im(W^T g)`, with padding 0, 1 and 2.
+    #[test]
+    fn dense_lowering_keeps_the_bits_of_im2col_and_col2im() {
+        let noise = |n: usize, seed: usize| -> Vec<f32> {
+            (0..n).map(|i| (((i * 7919 + seed) % 1009) as f32 * 0.618).sin()).collect()
+        };
+        for (side, pad, batch) in [(14, 1, 3), (7, 0, 5), (5, 2, 2)] {
+            let g = Window2d::new(3, (side, side), (3, 3), (1, 1), (pad, pad));
+            let (rows, p, c_out) = (g.column_rows(), g.column_cols(), 8);
+            let (x, w, dy) = (noise(batch * g.input_len(), 1), noise(c_out * rows, 2), noise(batch * c_out * p, 3));
+            let mut cols = vec![0.0f32; rows * batch * p];
+            im2col_wide(&g, &x, &mut cols);
+            let mut lowered = vec![f32::NAN; cols.len()];
+            lower(&g, &x, &mut lowered);
+            assert_eq!(lowered, cols, "{side}x{side}, padding {pad}");
+            let mut buffer = vec![0.0f32; dy.len()];
+            let wide = widen(&dy, c_out, p, &mut buffer);
+            let mut dcols = vec![0.0f32; rows * batch * p];
+            gemm(MatRef::new(&w, rows, c_out, 1, rows), MatRef::row_major(wide, c_out, batch * p), &mut dcols);
+            let (mut want, mut got) = (vec![0.0f32; x.len()], vec![f32::NAN; x.len()]);
+            col2im_wide(&g, &dcols, &mut want);
+            raise_dense(&g, &dcols, &mut got);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{side}x{side}, padding {pad}");
         }
     }
 

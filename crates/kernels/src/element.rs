@@ -72,6 +72,8 @@ pub(crate) mod sealed {
         /// Runs `f` with this thread's reusable buffer for packed blocks of `A` (large enough
         /// that allocating it per block would cost page faults every time).
         fn with_pack_buffer<R>(f: impl FnOnce(&mut Vec<Self>) -> R) -> R;
+        /// Runs `f` with this thread's pool of scratch buffers (see `crate::scratch`).
+        fn with_scratch_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> R;
         /// `out[i] = op(x[i])` for one block.
         fn unary_block(isa: Isa, op: crate::Unary, x: &[Self], out: &mut [Self]);
         /// Rows of `A` per packed block (a multiple of the microkernel's `mr`).
@@ -95,6 +97,12 @@ impl sealed::Sealed for f32 {
             static BUFFER: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         BUFFER.with_borrow_mut(f)
+    }
+    fn with_scratch_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> R {
+        thread_local! {
+            static POOL: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        POOL.with_borrow_mut(f)
     }
     fn unary_block(isa: Isa, op: crate::Unary, x: &[Self], out: &mut [Self]) {
         crate::elementwise::unary_block_f32(isa, op, x, out)
@@ -122,6 +130,12 @@ impl sealed::Sealed for f64 {
             static BUFFER: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         BUFFER.with_borrow_mut(f)
+    }
+    fn with_scratch_pool<R>(f: impl FnOnce(&mut Vec<Vec<Self>>) -> R) -> R {
+        thread_local! {
+            static POOL: std::cell::RefCell<Vec<Vec<f64>>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        POOL.with_borrow_mut(f)
     }
     fn unary_block(_: Isa, op: crate::Unary, x: &[Self], out: &mut [Self]) {
         crate::elementwise::unary_block_f64(op, x, out)

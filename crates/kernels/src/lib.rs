@@ -35,6 +35,7 @@ mod elementwise;
 mod fast_f32;
 mod gemm;
 mod isa;
+mod scratch;
 
 pub use conv::{col2im, col2im_batch, col2im_wide, im2col, im2col_batch, im2col_wide, max_pool2d, Window2d};
 pub use conv_gemm::{conv2d_forward, conv2d_input_grad, conv2d_weight_grad};

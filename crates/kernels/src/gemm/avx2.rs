@@ -122,6 +122,40 @@ microkernel!(
     _mm256_mul_pd
 );
 
+/// The 8 x 8 transpose of 32-bit lanes held in registers: lane `j` of output `i` is lane `i`
+/// of input `j`.
+#[target_feature(enable = "avx")]
+fn transpose_registers_8x8(r: [__m256; 8]) -> [__m256; 8] {
+    // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+    let t = [
+        _mm256_unpacklo_ps(r[0], r[1]),
+        _mm256_unpackhi_ps(r[0], r[1]),
+        _mm256_unpacklo_ps(r[2], r[3]),
+        _mm256_unpackhi_ps(r[2], r[3]),
+        _mm256_unpacklo_ps(r[4], r[5]),
+        _mm256_unpackhi_ps(r[4], r[5]),
+        _mm256_unpacklo_ps(r[6], r[7]),
+        _mm256_unpackhi_ps(r[6], r[7]),
+    ];
+    let u = [
+        _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+        _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+        _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+        _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+        _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+        _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+        _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+        _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+    ];
+    std::array::from_fn(|i| {
+        if i < 4 {
+            _mm256_permute2f128_ps::<0x20>(u[i], u[i + 4])
+        } else {
+            _mm256_permute2f128_ps::<0x31>(u[i - 4], u[i])
+        }
+    })
+}
+
 /// Transposes an 8 x 8 block of 32-bit values: row `i` of the destination (`dst + i * dst_stride`)
 /// receives column `i` of the source (`src + j * src_stride + i` for `j` in `0..8`). Packing
 /// uses it for a transposed `B` (a convolution's `cols^T`), which it would otherwise copy one
@@ -135,30 +169,30 @@ pub(crate) unsafe fn transpose_8x8_f32(src: *const f32, src_stride: usize, dst: 
     // SAFETY: the caller guarantees rows 0..8 of both blocks are in bounds.
     unsafe {
         let r: [__m256; 8] = std::array::from_fn(|j| _mm256_loadu_ps(src.add(j * src_stride)));
-        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
-        let t = [
-            _mm256_unpacklo_ps(r[0], r[1]),
-            _mm256_unpackhi_ps(r[0], r[1]),
-            _mm256_unpacklo_ps(r[2], r[3]),
-            _mm256_unpackhi_ps(r[2], r[3]),
-            _mm256_unpacklo_ps(r[4], r[5]),
-            _mm256_unpackhi_ps(r[4], r[5]),
-            _mm256_unpacklo_ps(r[6], r[7]),
-            _mm256_unpackhi_ps(r[6], r[7]),
-        ];
-        let u = [
-            _mm256_shuffle_ps::<0x44>(t[0], t[2]),
-            _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
-            _mm256_shuffle_ps::<0x44>(t[1], t[3]),
-            _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
-            _mm256_shuffle_ps::<0x44>(t[4], t[6]),
-            _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
-            _mm256_shuffle_ps::<0x44>(t[5], t[7]),
-            _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
-        ];
-        for i in 0..4 {
-            _mm256_storeu_ps(dst.add(i * dst_stride), _mm256_permute2f128_ps::<0x20>(u[i], u[i + 4]));
-            _mm256_storeu_ps(dst.add((i + 4) * dst_stride), _mm256_permute2f128_ps::<0x31>(u[i], u[i + 4]));
+        for (i, column) in transpose_registers_8x8(r).into_iter().enumerate() {
+            _mm256_storeu_ps(dst.add(i * dst_stride), column);
+        }
+    }
+}
+
+/// Packs 8 columns of 6 rows of 32-bit values into a 6-row panel: `dst[6 q + i]` receives
+/// `src[i * src_stride + q]` for `i` in `0..6`, `q` in `0..8`. Packing uses it for a row-major
+/// `A` (a convolution's filters), whose 6-row panels it would otherwise fill one value at a time.
+///
+/// # Safety
+/// The CPU must support AVX. The 6 source rows of 8 values and the 48 destination values must
+/// be in bounds, and the two must not overlap.
+#[target_feature(enable = "avx")]
+pub(crate) unsafe fn pack_6x8_f32(src: *const f32, src_stride: usize, dst: *mut f32) {
+    // SAFETY: the caller guarantees rows 0..6 of the source and 48 destination values are in
+    // bounds; each column's 6 values go out as a 4-value and a 2-value store, inside them.
+    unsafe {
+        let r: [__m256; 8] =
+            std::array::from_fn(|j| if j < 6 { _mm256_loadu_ps(src.add(j * src_stride)) } else { _mm256_setzero_ps() });
+        for (q, column) in transpose_registers_8x8(r).into_iter().enumerate() {
+            let to = dst.add(6 * q);
+            _mm_storeu_ps(to, _mm256_castps256_ps128(column));
+            _mm_store_sd(to.add(4) as *mut f64, _mm_castps_pd(_mm256_extractf128_ps::<1>(column)));
         }
     }
 }

@@ -298,7 +298,8 @@ fn packed<T: Element>(
     };
     let rs_c = c.row_stride;
     let c_ptr = SharedC(c.data.as_mut_ptr());
-    let mut b_buffer = Vec::new();
+    // From this thread's pool: a packed B block is up to KC x NC values.
+    let mut b_buffer = crate::scratch::take();
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         let panels = nc.div_ceil(nr);
@@ -319,7 +320,7 @@ fn packed<T: Element>(
                     return;
                 }
                 T::with_pack_buffer(|a_buffer| {
-                    let a_pack = pack::pack_a(&a, (i0, i1), (pc, pc + kc), mr, a_buffer);
+                    let a_pack = pack::pack_a(&a, (i0, i1), (pc, pc + kc), mr, isa, a_buffer);
                     for panel in p0..p1 {
                         let j = jc + panel * nr;
                         let n_live = nr.min(jc + nc - j);
@@ -350,6 +351,7 @@ fn packed<T: Element>(
             run_tasks(row_blocks * col_chunks, threads, task);
         }
     }
+    crate::scratch::give_back(b_buffer);
 }
 
 fn worker_threads(muladds: usize) -> usize {

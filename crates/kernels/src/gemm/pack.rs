@@ -57,12 +57,13 @@ fn copy_row<T: Element>(dst: &mut [T], src: &[T]) {
 }
 
 /// Packs rows `rows.0..rows.1` and columns `ps.0..ps.1` of `a` into `mr`-row panels, in an
-/// aligned part of `buffer`, which it returns.
+/// aligned part of `buffer`, which it returns. `isa` picks the fast transposes.
 pub(crate) fn pack_a<'b, T: Element>(
     a: &MatRef<'_, T>,
     rows: (usize, usize),
     ps: (usize, usize),
     mr: usize,
+    isa: Isa,
     buffer: &'b mut Vec<T>,
 ) -> &'b [T] {
     let (m, k) = (rows.1 - rows.0, ps.1 - ps.0);
@@ -70,6 +71,9 @@ pub(crate) fn pack_a<'b, T: Element>(
     for (panel, chunk) in out.chunks_exact_mut(mr * k).enumerate() {
         let row0 = rows.0 + panel * mr;
         let live = mr.min(rows.1 - row0);
+        if row_major_full_panel_avx(a, row0, ps, live, mr, isa, chunk) {
+            continue;
+        }
         for i in 0..live {
             let base = (row0 + i) * a.row_stride + ps.0 * a.col_stride;
             for p in 0..k {
@@ -82,6 +86,51 @@ pub(crate) fn pack_a<'b, T: Element>(
         }
     }
     out
+}
+
+/// Packs one full panel (`live == mr == 6` rows from `row0`, columns `ps`) of a row-major
+/// `A` of 32-bit values, 6 x 8 blocks at a time with AVX; the last `k % 8` columns one value
+/// at a time. Returns false, having done nothing, when that does not apply (another ISA,
+/// another type, another layout, a partial panel).
+#[allow(unused_variables)]
+fn row_major_full_panel_avx<T: Element>(
+    a: &MatRef<'_, T>,
+    row0: usize,
+    ps: (usize, usize),
+    live: usize,
+    mr: usize,
+    isa: Isa,
+    panel: &mut [T],
+) -> bool {
+    #[cfg(all(target_arch = "x86_64", feature = "simd"))]
+    if isa == Isa::Avx2Fma && std::mem::size_of::<T>() == 4 && a.col_stride == 1 && live == 6 && mr == 6 {
+        let k = ps.1 - ps.0;
+        let base = |i: usize| (row0 + i) * a.row_stride + ps.0;
+        // Every read below is at base(i) + p for i < 6, p < k, the last being this one.
+        assert!(k > 0 && base(5) + k <= a.data.len() && panel.len() >= 6 * k, "pack_a: panel out of bounds");
+        let whole = k - k % 8;
+        for p0 in (0..whole).step_by(8) {
+            // SAFETY: source rows 0..6 hold values p0..p0 + 8 at base(i) + p0 (in bounds by
+            // the assert, p0 + 8 <= k); the destination is values 6 p0..6 (p0 + 8) of the
+            // panel (inside its 6 k); the caller's Isa says the CPU has AVX2, hence AVX; T is
+            // 32 bits wide, so the bits move unchanged as f32 lanes; `panel` is borrowed
+            // mutably from a buffer that `a` cannot alias.
+            unsafe {
+                super::avx2::pack_6x8_f32(
+                    a.data.as_ptr().add(base(0) + p0) as *const f32,
+                    a.row_stride,
+                    panel.as_mut_ptr().add(6 * p0) as *mut f32,
+                );
+            }
+        }
+        for p in whole..k {
+            for i in 0..6 {
+                panel[p * 6 + i] = a.data[base(i) + p];
+            }
+        }
+        return true;
+    }
+    false
 }
 
 /// Packs rows `ps.0..ps.1` and columns `cols.0..cols.1` of `b` into `nr`-column panels, in an
