@@ -6,9 +6,11 @@
 //!
 //! Linear ops that are not elementwise come in adjoint pairs whose VJPs are each other:
 //! `broadcast_to`/`sum_to`, `narrow`/`pad_axis`, `gather`/`scatter_add`, `reshape`/`reshape`,
-//! `permute`/`permute`, `im2col`/`col2im`, `im2col_wide`/`col2im_wide`; convolution's three
+//! `permute`/`permute`, `im2col`/`col2im`, `im2col_wide`/`col2im_wide`,
+//! `scale_channels`/`channel_dot` (bilinear: each one's VJP is the other); convolution's three
 //! ops (`conv2d`, its input gradient and its weight gradient) are each other's VJPs.
 
+mod affine;
 mod arith;
 mod compare;
 mod conv;

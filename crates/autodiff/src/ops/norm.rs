@@ -42,7 +42,7 @@ use std::sync::{Arc, OnceLock};
 type Stats<T> = Arc<OnceLock<Vec<(T, T)>>>;
 
 /// `x`'s elements in row-major order, borrowed when they already are.
-fn row_major<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
+pub(super) fn row_major<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
     match x.array().as_slice() {
         Some(slice) => Cow::Borrowed(slice),
         None => Cow::Owned(x.to_vec()),
@@ -50,7 +50,7 @@ fn row_major<T: Float>(x: &Tensor<T>) -> Cow<'_, [T]> {
 }
 
 /// `[N, C, S]`: the batch, the channels (axis 1) and the product of the remaining axes.
-fn layout(shape: &[usize]) -> (usize, usize, usize) {
+pub(super) fn layout(shape: &[usize]) -> (usize, usize, usize) {
     (shape[0], shape[1], shape[2..].iter().product())
 }
 
