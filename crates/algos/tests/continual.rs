@@ -255,6 +255,21 @@ fn split_sequence() -> Vec<Task<f64>> {
         .collect()
 }
 
+/// Every method that keeps state between tasks, on `inputs` features; generative replay trains
+/// its generator for `generator_iterations` steps after each task.
+fn stateful_methods(inputs: usize, generator_iterations: usize) -> Vec<Box<dyn Strategy<f64>>> {
+    vec![
+        Box::new(Ewc::new(100.0)),
+        Box::new(Ewc::new(100.0).online(0.9)),
+        Box::new(Mas::new(1.0)),
+        Box::new(Si::new(1.0)),
+        Box::new(ExperienceReplay::new(60)),
+        Box::new(ExperienceReplay::asymmetric(60)),
+        Box::new(Lwf::new(1.0)),
+        Box::new(GenerativeReplay::new(Vae { inputs, hidden: 32, latent: 4 }, generator_iterations)),
+    ]
+}
+
 #[test]
 fn every_method_runs_in_the_task_and_class_incremental_scenarios() {
     let (d, tasks) = (16, split_sequence());
@@ -265,18 +280,8 @@ fn every_method_runs_in_the_task_and_class_incremental_scenarios() {
         train_sequence(&model, params, strategy, &tasks, scenario, &config, &mut |_| {})
     };
     for scenario in [Scenario::TaskIncremental, Scenario::ClassIncremental] {
-        let methods: Vec<Box<dyn Strategy<f64>>> = vec![
-            Box::new(Naive),
-            Box::new(Joint),
-            Box::new(Ewc::new(100.0)),
-            Box::new(Ewc::new(100.0).online(0.9)),
-            Box::new(Mas::new(1.0)),
-            Box::new(Si::new(1.0)),
-            Box::new(ExperienceReplay::new(60)),
-            Box::new(ExperienceReplay::asymmetric(60)),
-            Box::new(Lwf::new(1.0)),
-            Box::new(GenerativeReplay::new(Vae { inputs: d, hidden: 32, latent: 4 }, 200)),
-        ];
+        let mut methods: Vec<Box<dyn Strategy<f64>>> = vec![Box::new(Naive), Box::new(Joint)];
+        methods.extend(stateful_methods(d, 200));
         let mut averages = Vec::new();
         for mut method in methods {
             let result = run(method.as_mut(), scenario);
@@ -309,17 +314,7 @@ fn a_reused_strategy_repeats_its_first_run() {
     let tasks = split_sequence();
     let model = Mlp::new(&[16, 32, 6]);
     let config = Config { iterations: 30, batch_size: 16, lr: 3e-3, seed: 1, eval_every: 0 };
-    let methods: Vec<Box<dyn Strategy<f64>>> = vec![
-        Box::new(Ewc::new(100.0)),
-        Box::new(Ewc::new(100.0).online(0.9)),
-        Box::new(Mas::new(1.0)),
-        Box::new(Si::new(1.0)),
-        Box::new(ExperienceReplay::new(60)),
-        Box::new(ExperienceReplay::asymmetric(60)),
-        Box::new(Lwf::new(1.0)),
-        Box::new(GenerativeReplay::new(Vae { inputs: 16, hidden: 32, latent: 4 }, 20)),
-    ];
-    for mut method in methods {
+    for mut method in stateful_methods(16, 20) {
         let mut run = || {
             let params = model.init(&mut StdRng::seed_from_u64(2));
             train_sequence(&model, params, method.as_mut(), &tasks, Scenario::ClassIncremental, &config, &mut |_| {})

@@ -84,10 +84,11 @@ fn probe(params: &Params<f32>, state: &Params<f32>, train: &Labelled<f32>, test:
     linear_probe(&f_train, &f_test, CLASSES, &ProbeConfig { epochs: 200, batch_size: 48, ..ProbeConfig::default() })
 }
 
-/// Probe accuracy of the untrained encoder and of the encoder after `steps` of `method`.
-fn before_and_after(method: &mut dyn Method<f32>, steps: usize, centroid_weight: f64) -> (f64, f64) {
+/// Probe accuracy of the untrained encoder and of the encoder after `steps` of `method`, both
+/// from the initialisation, views and batches of `seed`.
+fn before_and_after(method: &mut dyn Method<f32>, steps: usize, centroid_weight: f64, seed: u64) -> (f64, f64) {
     let (train, test) = (shapes(512, 1), shapes(400, 2));
-    let config = Config { steps, batch_size: 32, learning_rate: 3e-3, centroid_weight, seed: 7, ..Config::default() };
+    let config = Config { steps, batch_size: 32, learning_rate: 3e-3, centroid_weight, seed, ..Config::default() };
     let untrained = pretrain(&encoder(), method, &train, &views(), &Config { steps: 0, ..config.clone() }, |_| {})
         .expect("no steps, no divergence");
     let (p0, s0) = untrained.encoder();
@@ -100,15 +101,30 @@ fn before_and_after(method: &mut dyn Method<f32>, steps: usize, centroid_weight:
 
 fn assert_learns(method: &mut dyn Method<f32>, steps: usize, centroid_weight: f64, margin: f64) {
     let name = method.name();
-    let (before, after) = before_and_after(method, steps, centroid_weight);
+    let (before, after) = before_and_after(method, steps, centroid_weight, 7);
     println!("{name}: probe {:.1}% untrained, {:.1}% trained", 100.0 * before, 100.0 * after);
     assert!(after >= before + margin, "{name}: probe {before:.3} untrained, {after:.3} after training");
 }
 
+/// As [`assert_learns`], but on the probe accuracies' means over `seeds`, for a method whose
+/// single runs vary too much for one seed to decide (each seed gets a fresh `make()`).
+fn assert_learns_on_average<M: Method<f32>>(make: impl Fn() -> M, steps: usize, seeds: &[u64], margin: f64) {
+    let runs: Vec<(f64, f64)> = seeds.iter().map(|&seed| before_and_after(&mut make(), steps, 0.0, seed)).collect();
+    let mean = |pick: fn(&(f64, f64)) -> f64| runs.iter().map(pick).sum::<f64>() / runs.len() as f64;
+    let (before, after) = (mean(|r| r.0), mean(|r| r.1));
+    let name = make().name();
+    println!(
+        "{name}: probe {:.1}% untrained, {:.1}% trained (means over seeds {seeds:?}; runs {runs:.3?})",
+        100.0 * before,
+        100.0 * after
+    );
+    assert!(after >= before + margin, "{name}: probe {before:.3} untrained, {after:.3} after training, on average");
+}
+
 // One test per method, so that one failure does not hide the others. Measured (probe
 // accuracy untrained -> trained, 400 test images): supervised 67.5 -> 98.2, SimCLR 95.8,
-// BYOL 83.2, Barlow Twins 87.0, contrastive 88.2 (81.0 with the centroid term, 94.8 through
-// a projector), semi-hard triplet 98.2, rotation 79.5, jigsaw 87.8. Batch-hard triplets
+// Barlow Twins 87.0, contrastive 88.2 (81.0 with the centroid term, 94.8 through a
+// projector), semi-hard triplet 98.2, rotation 79.5, jigsaw 87.8; BYOL, see its test. Batch-hard triplets
 // collapsed on this task (61.3 with Euclidean distances, 58.5 with squared ones; see
 // src/ssl/triplet.rs) and are not asserted. The runs are sensitive to rounding: changing
 // only the order of batch-norm's f32 sums once moved BYOL from 81.0 to 71.2 (and back to
@@ -126,9 +142,16 @@ fn simclr_learns() {
     assert_learns(&mut SimClr::new(FEATURES, 32, 16, 0.2), 1000, 0.0, MARGIN);
 }
 
+/// BYOL's single runs vary widely on this task (2026-12-03, 1,000 steps, probe accuracy
+/// untrained -> trained by seed): with `tau = 0.95`, seeds 1 to 8 gave gains from -6.7 to
+/// +32.5 points, two of them below the margin; with `tau = 0.99`, seeds 1 to 9 gave +3.5 to
+/// +34.5, seed 10 only +2.0. Changing nothing but the order of the bias gradients' f32 sums
+/// moved seed 7 from 82.2 to 76.2 (and from 83.2 to 67.5, the untrained figure, at 0.95). So
+/// the test runs three seeds at `tau = 0.99` and asserts on their mean (67.5, 67.8, 69.0 ->
+/// 82.2, 83.2, 90.2; with the reordered sums 76.2, 86.5, 89.2).
 #[test]
 fn byol_learns() {
-    assert_learns(&mut Byol::new(FEATURES, 32, 16, 0.95), 1000, 0.0, MARGIN);
+    assert_learns_on_average(|| Byol::new(FEATURES, 32, 16, 0.99), 1000, &[7, 8, 9], MARGIN);
 }
 
 #[test]
