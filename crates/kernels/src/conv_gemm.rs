@@ -69,26 +69,61 @@ fn lower<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) {
     }
 }
 
+/// The geometry [`lower_dense`] and [`raise_dense`] share: an input plane copied into a
+/// zero-bordered one of `pitch` columns, where every tap's row of outputs is one unbroken run.
+struct Bordered {
+    /// Columns of the bordered plane (`w + 2 pw`).
+    pitch: usize,
+    /// Values of one input plane (`h w`).
+    plane_len: usize,
+    /// Outputs per image (`P`) and per output row.
+    p: usize,
+    out_w: usize,
+    /// Columns of the column matrix (`n P`).
+    width: usize,
+}
+
+impl Bordered {
+    /// The geometry, and a zeroed bordered plane.
+    fn new<T: Element>(window: &Window2d, cols_len: usize) -> (Self, Vec<T>) {
+        let ((h, w), (ph, pw)) = (window.input, window.padding);
+        let pitch = w + 2 * pw;
+        let geometry = Bordered {
+            pitch,
+            plane_len: h * w,
+            p: window.column_cols(),
+            out_w: window.output().1,
+            width: cols_len / window.column_rows().max(1),
+        };
+        (geometry, vec![T::ZERO; (h + 2 * ph) * pitch])
+    }
+
+    /// For each tap `(ki, kj)` of channel `c`, image `i`: the start of its `P` entries in the
+    /// column matrix, and the start of its output row `oh`'s run in the bordered plane.
+    fn taps(&self, window: &Window2d, c: usize, i: usize) -> impl Iterator<Item = (usize, impl Fn(usize) -> usize)> {
+        let ((kh, kw), (pitch, width, p)) = (window.kernel, (self.pitch, self.width, self.p));
+        (0..kh)
+            .flat_map(move |ki| (0..kw).map(move |kj| (ki, kj)))
+            .enumerate()
+            .map(move |(tap, (ki, kj))| ((c * kh * kw + tap) * width + i * p, move |oh: usize| (oh + ki) * pitch + kj))
+    }
+}
+
 /// [`lower`] for a dense window of stride 1: each input plane is first copied into a
 /// zero-bordered one, so that every tap's row of outputs is one unbroken run of it, with no
 /// padding to test for and no short fills (which had cost as much as the copies).
 fn lower_dense<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) {
-    let ((h, w), (kh, kw), (ph, pw)) = (window.input, window.kernel, window.padding);
-    let ((out_h, out_w), p) = (window.output(), window.column_cols());
-    let (pitch, plane_len) = (w + 2 * pw, h * w);
-    let width = cols.len() / window.column_rows().max(1);
-    let mut padded = vec![T::ZERO; (h + 2 * ph) * pitch];
+    let ((w, (ph, pw)), (geometry, mut padded)) = ((window.input.1, window.padding), Bordered::new(window, cols.len()));
+    let Bordered { pitch, plane_len, p, out_w, .. } = geometry;
     for (i, image) in images.chunks_exact(window.input_len().max(1)).enumerate() {
         for (c, plane) in image.chunks_exact(plane_len.max(1)).enumerate() {
             for (y, src) in plane.chunks_exact(w.max(1)).enumerate() {
                 padded[(y + ph) * pitch + pw..][..w].copy_from_slice(src);
             }
-            for (tap, (ki, kj)) in (0..kh).flat_map(|ki| (0..kw).map(move |kj| (ki, kj))).enumerate() {
-                let dst = &mut cols[(c * kh * kw + tap) * width + i * p..][..p];
-                for (oh, run) in dst.chunks_exact_mut(out_w.max(1)).enumerate() {
-                    copy_run(run, &padded[(oh + ki) * pitch + kj..][..out_w]);
+            for (at, run_start) in geometry.taps(window, c, i) {
+                for (oh, run) in cols[at..][..p].chunks_exact_mut(out_w.max(1)).enumerate() {
+                    copy_run(run, &padded[run_start(oh)..][..out_w]);
                 }
-                debug_assert_eq!(dst.len(), out_h * out_w);
             }
         }
     }
@@ -99,23 +134,17 @@ fn lower_dense<T: Element>(window: &Window2d, images: &[T], cols: &mut [T]) {
 /// pixel gets its entries in the order of `add_row`'s (row by row of `cols`, from zero), so
 /// the bits are the same, without the padding's tests.
 fn raise_dense<T: Element>(window: &Window2d, cols: &[T], images: &mut [T]) {
-    let ((h, w), (kh, kw), (ph, pw)) = (window.input, window.kernel, window.padding);
-    let ((out_h, out_w), p) = (window.output(), window.column_cols());
-    let (pitch, plane_len) = (w + 2 * pw, h * w);
-    let width = cols.len() / window.column_rows().max(1);
-    let mut padded = vec![T::ZERO; (h + 2 * ph) * pitch];
+    let ((w, (ph, pw)), (geometry, mut padded)) = ((window.input.1, window.padding), Bordered::new(window, cols.len()));
+    let Bordered { pitch, plane_len, p, out_w, .. } = geometry;
     for (i, image) in images.chunks_exact_mut(window.input_len().max(1)).enumerate() {
         for (c, plane) in image.chunks_exact_mut(plane_len.max(1)).enumerate() {
             padded.fill(T::ZERO);
-            for (tap, (ki, kj)) in (0..kh).flat_map(|ki| (0..kw).map(move |kj| (ki, kj))).enumerate() {
-                let src = &cols[(c * kh * kw + tap) * width + i * p..][..p];
-                for (oh, run) in src.chunks_exact(out_w.max(1)).enumerate() {
-                    let dst = &mut padded[(oh + ki) * pitch + kj..][..out_w];
-                    for (d, &v) in dst.iter_mut().zip(run) {
+            for (at, run_start) in geometry.taps(window, c, i) {
+                for (oh, run) in cols[at..][..p].chunks_exact(out_w.max(1)).enumerate() {
+                    for (d, &v) in padded[run_start(oh)..][..out_w].iter_mut().zip(run) {
                         *d += v;
                     }
                 }
-                debug_assert_eq!(src.len(), out_h * out_w);
             }
             for (y, dst) in plane.chunks_exact_mut(w.max(1)).enumerate() {
                 dst.copy_from_slice(&padded[(y + ph) * pitch + pw..][..w]);
