@@ -34,7 +34,10 @@ for topology in ring torus complete; do
   run "2nn-shards-consensus-$topology" --model 2nn --partition shards --algorithm consensus --clients 16 \
     --topology "$topology" --local-steps 10 --batch-size 10 --lr 0.1 --rounds 200 --eval-every 5
 done
-# Not in the table yet: the paper's CNN (a round of FedAvg E = 5, B = 10 takes about 90 s here,
-# so the paper's 20 IID rounds need half an hour and its 229 non-IID rounds about six hours):
+# The paper's CNN to 99%, IID (docs/RESULTS.md, "The CNN"; about 40 s a FedAvg round and 5 s a
+# FedSGD round here, so these take 15 minutes and an hour). Not run by default:
 #   run cnn-iid-fedavg-e5-b10 --model cnn --partition iid --target 0.99 --algorithm fedavg \
-#     --epochs 5 --batch-size 10 --lr 0.05 --rounds 40 --eval-every 2
+#     --epochs 5 --batch-size 10 --lr 0.2 --rounds 40 --eval-every 1
+#   run cnn-iid-fedsgd --model cnn --partition iid --target 0.99 --algorithm fedsgd \
+#     --lr 0.2 --rounds 700 --eval-every 10
+# The non-IID CNN rows (--partition shards) need hundreds of rounds each: hours here.
