@@ -76,44 +76,6 @@ pub(crate) fn fill_chunk_pairs<A: Send, B: Send>(
     a.chunks_mut(chunk_a).zip(b.chunks_mut(chunk_b)).enumerate().for_each(|(k, (a, b))| fill(k, a, b));
 }
 
-/// An output `[n, c, s]` written one channel at a time: `fill(ch, blocks)` gets channel `ch`'s
-/// `n` blocks of `s` elements (one per example, in order; they start zeroed) and returns a
-/// per-channel result. Channels run in parallel when the output is long. For two-pass
-/// per-channel work (statistics, then the output), which then finds its channel's inputs still
-/// in cache on the second pass.
-pub(crate) fn fill_channels<T: Float, R: Send>(
-    (n, c, s): (usize, usize, usize),
-    fill: impl Fn(usize, &mut [&mut [T]]) -> R + Sync,
-) -> (Vec<T>, Vec<R>) {
-    let mut out = vec![T::zero(); n * c * s];
-    let mut channels: Vec<Vec<&mut [T]>> = (0..c).map(|_| Vec::with_capacity(n)).collect();
-    if s > 0 {
-        for (k, block) in out.chunks_exact_mut(s).enumerate() {
-            channels[k % c].push(block);
-        }
-    } else {
-        channels.iter_mut().for_each(|blocks| blocks.extend((0..n).map(|_| <&mut [T]>::default())));
-    }
-    let results = {
-        #[cfg(feature = "rayon")]
-        {
-            use rayon::prelude::*;
-            if n * c * s > BLOCK && c > 1 {
-                let per_task = BLOCK.div_ceil((n * s).max(1));
-                channels.par_iter_mut().with_min_len(per_task).enumerate().map(|(ch, b)| fill(ch, b)).collect()
-            } else {
-                channels.iter_mut().enumerate().map(|(ch, b)| fill(ch, b)).collect()
-            }
-        }
-        #[cfg(not(feature = "rayon"))]
-        {
-            channels.iter_mut().enumerate().map(|(ch, b)| fill(ch, b)).collect()
-        }
-    };
-    drop(channels);
-    (out, results)
-}
-
 /// `partial(k)` for `k` in `0..count`, in order; in parallel when each covers enough work.
 pub(crate) fn map_indices<R: Send>(count: usize, work_each: usize, partial: impl Fn(usize) -> R + Sync) -> Vec<R> {
     #[cfg(feature = "rayon")]

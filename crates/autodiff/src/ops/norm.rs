@@ -73,32 +73,22 @@ fn lane_sum<T: Float>(len: usize, f: impl Fn(usize) -> T) -> T {
 
 /// Per channel: the mean and `r = 1 / sqrt(biased variance + eps)` (`eps = None`: the
 /// biased variance itself).
-fn moments<T: Float>(x: &[T], layout: (usize, usize, usize), eps: Option<f64>) -> Vec<(T, T)> {
-    let (n, c, s) = layout;
-    parallel::map_indices(c, n * s, |ch| channel_stats(x, layout, ch, eps))
-}
-
-/// Channel `ch`'s blocks of `x` (`[n, c, s]`), one per example, in order.
-fn channel_blocks<T>(x: &[T], (n, c, s): (usize, usize, usize), ch: usize) -> impl Iterator<Item = &[T]> + Clone {
-    (0..n).map(move |b| &x[(b * c + ch) * s..(b * c + ch + 1) * s])
-}
-
-/// [`moments`] of one channel: summed per example block in order, the variance about the mean.
-fn channel_stats<T: Float>(x: &[T], layout: (usize, usize, usize), ch: usize, eps: Option<f64>) -> (T, T) {
-    let (n, _, s) = layout;
+fn moments<T: Float>(x: &[T], (n, c, s): (usize, usize, usize), eps: Option<f64>) -> Vec<(T, T)> {
     let m = T::of((n * s) as f64);
-    let blocks = channel_blocks(x, layout, ch);
-    let mut sum = T::zero();
-    for block in blocks.clone() {
-        sum += lane_sum(s, |i| block[i]);
-    }
-    let mean = sum / m;
-    let mut squares = T::zero();
-    for block in blocks {
-        squares += lane_sum(s, |i| (block[i] - mean) * (block[i] - mean));
-    }
-    let var = squares / m;
-    (mean, eps.map_or(var, |eps| T::one() / (var + T::of(eps)).sqrt()))
+    parallel::map_indices(c, n * s, |ch| {
+        let blocks = || (0..n).map(move |b| &x[(b * c + ch) * s..(b * c + ch + 1) * s]);
+        let mut sum = T::zero();
+        for block in blocks() {
+            sum += lane_sum(s, |i| block[i]);
+        }
+        let mean = sum / m;
+        let mut squares = T::zero();
+        for block in blocks() {
+            squares += lane_sum(s, |i| (block[i] - mean) * (block[i] - mean));
+        }
+        let var = squares / m;
+        (mean, eps.map_or(var, |eps| T::one() / (var + T::of(eps)).sqrt()))
+    })
 }
 
 /// The per-channel mean and biased variance of `x` (`[N, C, ...]`), each of shape `[C]`:
@@ -141,22 +131,16 @@ impl<T: Float> Op<T> for Standardize<T> {
     }
     fn forward(&self, inputs: &[&Tensor<T>]) -> Tensor<T> {
         let x = row_major(inputs[0]);
-        let layout = layout(inputs[0].shape());
-        let known = self.stats.get();
-        // Channel by channel, so that the statistics' passes leave the channel in cache for
-        // the output's.
-        let (out, stats) = parallel::fill_channels(layout, |ch, out| {
-            let (mean, r) = known.map_or_else(|| channel_stats(&x, layout, ch, Some(self.eps)), |stats| stats[ch]);
-            for (out, x) in out.iter_mut().zip(channel_blocks(&x, layout, ch)) {
+        let (n, c, s) = layout(inputs[0].shape());
+        let stats = self.stats.get_or_init(|| moments(&x, (n, c, s), Some(self.eps)));
+        let out = parallel::fill_chunks(n, c * s, |b, out: &mut [T]| {
+            let x = &x[b * c * s..(b + 1) * c * s];
+            for ((&(mean, r), x), out) in stats.iter().zip(x.chunks_exact(s)).zip(out.chunks_exact_mut(s)) {
                 for (y, &v) in out.iter_mut().zip(x) {
                     *y = (v - mean) * r;
                 }
             }
-            (mean, r)
         });
-        if known.is_none() {
-            let _ = self.stats.set(stats);
-        }
         Tensor::from_vec(inputs[0].shape(), out)
     }
     fn vjp<'t>(&self, x: &[Var<'t, T>], _: Var<'t, T>, g: Var<'t, T>, _: &[bool]) -> Grads<'t, T> {
@@ -176,22 +160,26 @@ impl<T: Float> Op<T> for StandardizeVjp<T> {
     }
     fn forward(&self, inputs: &[&Tensor<T>]) -> Tensor<T> {
         let (x, g) = (row_major(inputs[0]), row_major(inputs[1]));
-        let layout = layout(inputs[0].shape());
-        let (n, _, s) = layout;
+        let (n, c, s) = layout(inputs[0].shape());
         let m = T::of((n * s) as f64);
-        let stats = self.stats.get_or_init(|| moments(&x, layout, Some(self.eps)));
-        // Channel by channel: mean(g) and mean(g x^), then the output while the channel's
-        // x and g are still in cache.
-        let (out, _) = parallel::fill_channels(layout, |ch, out| {
+        let stats = self.stats.get_or_init(|| moments(&x, (n, c, s), Some(self.eps)));
+        // Per channel: mean(g) and mean(g x^).
+        let means = parallel::map_indices(c, n * s, |ch| {
             let (mean, r) = stats[ch];
-            let blocks = || channel_blocks(&x, layout, ch).zip(channel_blocks(&g, layout, ch));
             let (mut sum_g, mut sum_gx) = (T::zero(), T::zero());
-            for (x, g) in blocks() {
+            for b in 0..n {
+                let start = (b * c + ch) * s;
+                let (g, x) = (&g[start..start + s], &x[start..start + s]);
                 sum_g += lane_sum(s, |i| g[i]);
                 sum_gx += lane_sum(s, |i| g[i] * (x[i] - mean)) * r;
             }
-            let (mean_g, mean_gx) = (sum_g / m, sum_gx / m);
-            for (out, (x, g)) in out.iter_mut().zip(blocks()) {
+            (sum_g / m, sum_gx / m)
+        });
+        let out = parallel::fill_chunks(n, c * s, |b, out: &mut [T]| {
+            let (x, g) = (&x[b * c * s..(b + 1) * c * s], &g[b * c * s..(b + 1) * c * s]);
+            let blocks = x.chunks_exact(s).zip(g.chunks_exact(s)).zip(out.chunks_exact_mut(s));
+            for (ch, ((x, g), out)) in blocks.enumerate() {
+                let ((mean, r), (mean_g, mean_gx)) = (stats[ch], means[ch]);
                 for ((y, &xv), &gv) in out.iter_mut().zip(x).zip(g) {
                     *y = r * (gv - mean_g - (xv - mean) * r * mean_gx);
                 }
